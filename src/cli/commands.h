@@ -1,0 +1,11 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself on the app here.
+#include <CLI/CLI.hpp>
+
+namespace cs::cli {
+
+void register_tokenize(CLI::App& app);
+void register_train(CLI::App& app);
+void register_icl(CLI::App& app);
+
+}  // namespace cs::cli
