@@ -1,0 +1,93 @@
+#include "model/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace cs {
+
+void Config::validate() const {
+  CS_CHECK(n_layers >= 0, "n_layers must be >= 0, got " << n_layers);
+  CS_CHECK(n_heads >= 1, "n_heads must be >= 1, got " << n_heads);
+  CS_CHECK(d_model >= 1, "d_model must be >= 1, got " << d_model);
+  CS_CHECK(d_head >= 1, "d_head must be >= 1, got " << d_head);
+  CS_CHECK(n_ctx >= 1, "n_ctx must be >= 1, got " << n_ctx);
+  CS_CHECK(d_vocab >= 2, "d_vocab must be >= 2, got " << d_vocab);
+  CS_CHECK(d_vocab <= (1LL << 31) - 1, "d_vocab " << d_vocab << " exceeds what int32 tokens hold");
+  CS_CHECK(positional_embedding_type != Positions::rotary || d_head % 2 == 0,
+           "rotary positions need an even d_head, got " << d_head);
+  CS_CHECK(ln_eps > 0, "ln_eps must be positive, got " << ln_eps);
+}
+
+std::string to_string(Positions p) {
+  switch (p) {
+    case Positions::standard: return "standard";
+    case Positions::shortformer: return "shortformer";
+    case Positions::rotary: return "rotary";
+  }
+  return "?";
+}
+
+std::string to_string(Normalization n) {
+  switch (n) {
+    case Normalization::none: return "null";
+    case Normalization::LNPre: return "LNPre";
+    case Normalization::LN: return "LN";
+  }
+  return "?";
+}
+
+Positions parse_positions(const std::string& s) {
+  if (s == "standard") return Positions::standard;
+  if (s == "shortformer") return Positions::shortformer;
+  if (s == "rotary") return Positions::rotary;
+  fail("unknown positional_embedding_type '" + s + "' (expected standard, shortformer or rotary)");
+}
+
+Normalization parse_normalization(const std::string& s) {
+  if (s == "null" || s == "none" || s.empty()) return Normalization::none;
+  if (s == "LNPre") return Normalization::LNPre;
+  if (s == "LN") return Normalization::LN;
+  fail("unknown normalization_type '" + s + "' (expected null, LNPre or LN)");
+}
+
+void to_json(nlohmann::json& j, const Config& c) {
+  j = nlohmann::json{{"n_layers", c.n_layers},
+                     {"n_heads", c.n_heads},
+                     {"d_model", c.d_model},
+                     {"d_head", c.d_head},
+                     {"n_ctx", c.n_ctx},
+                     {"d_vocab", c.d_vocab},
+                     {"positional_embedding_type", to_string(c.positional_embedding_type)},
+                     {"attn_only", true},
+                     {"act_fn", nullptr},
+                     {"d_mlp", nullptr},
+                     {"eps", c.ln_eps},
+                     {"rotary_base", c.rotary_base},
+                     {"rotary_dim", c.d_head}};
+  if (c.normalization_type == Normalization::none)
+    j["normalization_type"] = nullptr;
+  else
+    j["normalization_type"] = to_string(c.normalization_type);
+}
+
+void from_json(const nlohmann::json& j, Config& c) {
+  auto need = [&](const char* key) -> const nlohmann::json& {
+    CS_CHECK(j.contains(key), "config is missing field '" << key << "'");
+    return j.at(key);
+  };
+  c.n_layers = need("n_layers").get<int>();
+  c.n_heads = need("n_heads").get<int>();
+  c.d_model = need("d_model").get<int>();
+  c.d_head = need("d_head").get<int>();
+  c.n_ctx = need("n_ctx").get<int>();
+  c.d_vocab = need("d_vocab").get<int>();
+  c.positional_embedding_type = parse_positions(need("positional_embedding_type").get<std::string>());
+  const auto& norm = j.contains("normalization_type") ? j.at("normalization_type") : nlohmann::json();
+  c.normalization_type = norm.is_null() ? Normalization::none : parse_normalization(norm.get<std::string>());
+  if (j.contains("eps")) c.ln_eps = j.at("eps").get<double>();
+  if (j.contains("rotary_base")) c.rotary_base = j.at("rotary_base").get<double>();
+  c.validate();
+}
+
+}  // namespace cs

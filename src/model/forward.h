@@ -1,0 +1,19 @@
+#pragma once
+// Forward pass of SPEC §1 with an activation cache and optional interventions. Computes the
+// per-token loss when the activations hold targets, and logits when they keep them.
+#include "model/activations.h"
+#include "model/interventions.h"
+#include "model/params.h"
+
+namespace cs {
+
+template <class T>
+void forward(const Params<T>& params, Activations<T>& acts, const Interventions<T>* iv = nullptr);
+
+// One layer's attention on the stream x (writing its cache entries for `layer`), adding the sum of
+// the heads' results into out. Exposed for the path-order passes and the backward pass's tests.
+template <class T>
+void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int layer, const T* x,
+                             T* out, const Interventions<T>* iv);
+
+}  // namespace cs

@@ -1,0 +1,34 @@
+#pragma once
+// Interventions are plain data handed to forward(): every analysis of SPEC §4-6 is a forward
+// pass with some of these set.
+#include <vector>
+
+namespace cs {
+
+template <class T>
+struct Activations;
+
+struct HeadAblation {
+  enum class Kind { zero, mean };
+  int layer = 0;
+  int head = 0;
+  // zero: the head's result is 0. mean: its result is replaced by its mean over every
+  // (batch, position) of this pass (z is averaged; the result is linear in z).
+  Kind kind = Kind::zero;
+};
+
+template <class T>
+struct Interventions {
+  std::vector<HeadAblation> ablate;
+  // Use these attention patterns instead of computing them (same batch and length). With frozen
+  // patterns an attention-only model is linear in its embeddings.
+  const Activations<T>* freeze_patterns = nullptr;
+  // Path order k (SPEC §4): each head reads the residual built from order-(k-1) head outputs;
+  // 0 = embedding only; -1 or >= n_layers = the full model.
+  int max_path_order = -1;
+  // Replace blocks.{resid_layer}.hook_resid_pre with resid_value [B, T, d_model].
+  int resid_layer = -1;
+  const T* resid_value = nullptr;
+};
+
+}  // namespace cs
