@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/fast_exp.h"
 
 namespace cs {
 
@@ -50,11 +51,12 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
           for (int64_t j = 0; j <= i; ++j) s[j] += qd * kd[j];
         }
         T mx = s[0];
+        #pragma omp simd reduction(max : mx)
         for (int64_t j = 1; j <= i; ++j) mx = std::max(mx, s[j]);
         T sum = 0;
 #pragma omp simd reduction(+ : sum)
         for (int64_t j = 0; j <= i; ++j) {
-          p[j] = std::exp(s[j] - mx);
+          p[j] = fast_exp(s[j] - mx);
           sum += p[j];
         }
         const T inv = T(1) / sum;

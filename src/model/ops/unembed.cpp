@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/fast_exp.h"
 #include "core/gemm.h"
 
 namespace cs {
@@ -19,15 +20,17 @@ namespace {
 template <class T>
 double softmax_row(T* l, int64_t V) {
   T mx = l[0];
+  #pragma omp simd reduction(max : mx)
   for (int64_t v = 1; v < V; ++v) mx = std::max(mx, l[v]);
-  double sum = 0;
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
   for (int64_t v = 0; v < V; ++v) {
-    l[v] = std::exp(l[v] - mx);
+    l[v] = fast_exp(l[v] - mx);
     sum += l[v];
   }
   const T inv = T(1.0 / sum);
   for (int64_t v = 0; v < V; ++v) l[v] *= inv;
-  return double(mx) + std::log(sum);
+  return double(mx) + std::log(double(sum));
 }
 
 template <class T>
@@ -52,10 +55,12 @@ void unembed_forward(const T* xf, const T* W_U, const int32_t* targets, T* loss,
     for (int64_t r = 0; r < n; ++r) {
       const T* row = l + r * V;
       T mx = row[0];
+      #pragma omp simd reduction(max : mx)
       for (int64_t v = 1; v < V; ++v) mx = std::max(mx, row[v]);
-      double sum = 0;
-      for (int64_t v = 0; v < V; ++v) sum += std::exp(double(row[v] - mx));
-      loss[r0 + r] = T(double(mx) + std::log(sum) - double(row[targets[r0 + r]]));
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t v = 0; v < V; ++v) sum += fast_exp(row[v] - mx);
+      loss[r0 + r] = T(double(mx) + std::log(double(sum)) - double(row[targets[r0 + r]]));
     }
   }
 }
