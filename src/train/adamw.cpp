@@ -1,5 +1,7 @@
 #include "train/adamw.h"
 
+#include "core/parallel.h"
+
 #include <cmath>
 
 namespace cs {
@@ -35,7 +37,7 @@ void AdamW<T>::step(Params<T>& params, const Params<T>& grads, double lr) {
   T* p = params.data.data();
   const T* g = grads.data.data();
   const int64_t n = int64_t(params.data.size());
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
   for (int64_t i = 0; i < n; ++i) {
     if (decays_[i]) p[i] *= decay;
     m[i] = b1 * m[i] + (1 - b1) * g[i];

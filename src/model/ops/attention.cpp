@@ -1,5 +1,7 @@
 #include "model/ops/attention.h"
 
+#include "core/parallel.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -30,7 +32,7 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
   check_threads(scratch);
   const int64_t stride = 3 * H * K;
   const T scale = T(1) / std::sqrt(T(K));
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
     T* kT = scratch.slot(omp_get_thread_num());  // [K, T]: scores vectorise over key positions
@@ -80,7 +82,7 @@ void attention_backward(const T* qkv, const T* pattern, const T* dz, T* dqkv, in
   check_threads(scratch);
   const int64_t stride = 3 * H * K;
   const T scale = T(1) / std::sqrt(T(K));
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
     T* kT = scratch.slot(omp_get_thread_num());

@@ -1,5 +1,7 @@
 #include "model/ops/layernorm.h"
 
+#include "core/parallel.h"
+
 #include <cmath>
 #include <vector>
 
@@ -8,7 +10,7 @@ namespace cs {
 template <class T>
 void layernorm_forward(const T* x, T* y, T* mean, T* rstd, const T* w, const T* b, int64_t rows,
                        int64_t D, double eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * D > kParallelWork)
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * D;
     double m = 0, v = 0;
@@ -31,7 +33,7 @@ void layernorm_backward(const T* dy, const T* x, const T* mean, const T* rstd, c
                         T* dw, T* db, int64_t rows, int64_t D) {
   // Row gradients are independent; parameter gradients are reduced serially afterwards so the
   // result does not depend on the thread count.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * D > kParallelWork)
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * D;
     const T* dyr = dy + r * D;

@@ -1,5 +1,7 @@
 #include "model/ops/rotary.h"
 
+#include "core/parallel.h"
+
 #include <cmath>
 
 namespace cs {
@@ -21,7 +23,7 @@ template <class T>
 void rotate(T* qkv, const RotaryTable<T>& tab, int64_t B, int64_t Tn, int64_t H, int64_t K,
             T direction) {
   const int64_t half = K / 2, stride = 3 * H * K;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * Tn * H * K > kParallelWork)
   for (int64_t r = 0; r < B * Tn; ++r) {
     const T* c = tab.cos.data() + (r % Tn) * half;
     const T* s = tab.sin.data() + (r % Tn) * half;

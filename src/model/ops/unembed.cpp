@@ -1,5 +1,7 @@
 #include "model/ops/unembed.h"
 
+#include "core/parallel.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -51,7 +53,7 @@ void unembed_forward(const T* xf, const T* W_U, const int32_t* targets, T* loss,
     T* l = logits_out ? logits_out : scratch.logits.data();
     gemm<T>(false, false, n, V, D, T(1), xf + r0 * D, D, W_U, V, T(0), l, V);
     if (!targets) continue;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * V > kParallelWork)
     for (int64_t r = 0; r < n; ++r) {
       const T* row = l + r * V;
       T mx = row[0];
@@ -75,7 +77,7 @@ void unembed_xent_forward_backward(const T* xf, const T* W_U, const int32_t* tar
     const int64_t n = std::min(scratch.chunk_rows, rows - r0);
     T* l = scratch.logits.data();
     gemm<T>(false, false, n, V, D, T(1), xf + r0 * D, D, W_U, V, T(0), l, V);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * V > kParallelWork)
     for (int64_t r = 0; r < n; ++r) {
       T* row = l + r * V;
       const int32_t t = targets[r0 + r];
