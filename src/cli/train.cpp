@@ -1,11 +1,74 @@
+#include <cstdio>
+
 #include "cli/commands.h"
 #include "core/error.h"
+#include "train/trainer.h"
 
 namespace cs::cli {
 
 void register_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "not yet implemented");
-  cmd->callback([] { cs::fail("'train' is not implemented yet"); });
+  auto* cmd = app.add_subcommand("train", "Train an attention-only transformer into a run folder: "
+                                          "tokenizer, snapshots, metrics, per-token evaluation loss");
+  auto o = std::make_shared<TrainOptions>();
+  auto pos = std::make_shared<std::string>("shortformer");
+  auto norm = std::make_shared<std::string>("null");
+  auto tokens_budget = std::make_shared<int64_t>(0);
+  auto& m = o->rc.model;
+  auto& t = o->rc.train;
+  m.n_layers = 2;
+  m.d_model = 128;
+  m.n_heads = 8;
+  m.d_head = 16;
+  m.n_ctx = 512;
+  m.d_vocab = 4096;
+  cmd->add_option("--corpus", o->corpus,
+                  "Text file (documents separated by form-feed lines), folder (one document per file), "
+                  "or a 'tokenize' output folder; default: the built-in corpus");
+  cmd->add_option("--out", o->out, "Run folder to create")->required();
+  auto given = [o](const char* key) { return [o, key](const auto&) { o->given.insert(key); }; };
+  cmd->add_option("--n-layers", m.n_layers, "Attention layers (0 = direct path only)")->capture_default_str()->each(given("n_layers"));
+  cmd->add_option("--n-heads", m.n_heads, "Heads per layer")->capture_default_str()->each(given("n_heads"));
+  cmd->add_option("--d-model", m.d_model, "Residual stream width")->capture_default_str()->each(given("d_model"));
+  cmd->add_option("--d-head", m.d_head, "Width of each head")->capture_default_str()->each(given("d_head"));
+  cmd->add_option("--n-ctx", m.n_ctx, "Context length")->capture_default_str()->each(given("n_ctx"));
+  cmd->add_option("--d-vocab", m.d_vocab, "BPE vocabulary size (ignored with --bytes)")->capture_default_str()->each(given("d_vocab"));
+  cmd->add_flag("--bytes", o->bytes, "Byte-level tokens (d_vocab 257) instead of BPE");
+  cmd->add_option("--positions", *pos, "standard | shortformer | rotary")->capture_default_str()->each(given("positional_embedding_type"));
+  cmd->add_option("--normalization", *norm, "null | LNPre | LN")->capture_default_str()->each(given("normalization_type"));
+  cmd->add_option("--batch", t.batch, "Sequences per step")->capture_default_str()->each(given("batch"));
+  cmd->add_option("--lr", t.lr, "Peak learning rate")->capture_default_str()->each(given("lr"));
+  cmd->add_option("--warmup", t.warmup_steps, "Linear warm-up steps")->capture_default_str()->each(given("warmup_steps"));
+  cmd->add_option("--schedule", t.schedule, "constant | cosine (after warm-up)")->capture_default_str()->each(given("schedule"));
+  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str()->each(given("weight_decay"));
+  cmd->add_option("--grad-clip", t.grad_clip, "Clip the global gradient norm to this (0: off)")->capture_default_str()->each(given("grad_clip"));
+  auto* steps = cmd->add_option("--steps", t.steps, "Training steps")->capture_default_str()->each(given("steps"));
+  auto* toks = cmd->add_option("--tokens", *tokens_budget, "Training tokens (sets --steps = tokens / (batch * n_ctx))");
+  steps->excludes(toks);
+  cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and evaluation set")->capture_default_str()->each(given("seed"));
+  cmd->add_option("--threads", t.threads, "Threads")->capture_default_str();
+  cmd->add_option("--snapshots", t.n_snapshots, "About this many snapshots, log-spaced")->capture_default_str()->each(given("n_snapshots"));
+  cmd->add_option("--eval-count", t.n_eval, "Evaluation sequences (held-out document starts)")->capture_default_str()->each(given("n_eval"));
+  cmd->add_option("--eval-fraction", o->eval_fraction, "Share of documents held out")->capture_default_str();
+  cmd->add_option("--state-every", o->state_every_seconds, "Seconds between resume states")->capture_default_str();
+  cmd->add_option("--state-every-steps", o->state_every_steps, "Also write the resume state every N steps (0: off)")->capture_default_str();
+  cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last state");
+  cmd->add_flag("--force", o->force, "Replace a run already in --out");
+  cmd->callback([o, pos, norm, tokens_budget] {
+    o->rc.model.positional_embedding_type = parse_positions(*pos);
+    o->rc.model.normalization_type = parse_normalization(*norm);
+    if (o->bytes) o->rc.model.d_vocab = 257;
+    if (*tokens_budget > 0) {
+      const int64_t per_step = int64_t(o->rc.train.batch) * o->rc.model.n_ctx;
+      o->rc.train.steps = std::max<int64_t>(1, *tokens_budget / per_step);
+      o->given.insert("steps");
+    }
+    o->rc.train.warmup_steps = std::min(o->rc.train.warmup_steps, o->rc.train.steps);
+    const TrainResult r = train(*o);
+    std::printf("%s: %lld steps, %.3g tokens, final loss %.4f, %.0f tokens/s, %.1f s\n", o->out.c_str(),
+                static_cast<long long>(r.steps_done), double(r.tokens_seen), r.final_loss,
+                r.tokens_per_second, r.wall_seconds);
+    if (r.interrupted) throw CLI::RuntimeError(130);
+  });
 }
 
 }  // namespace cs::cli

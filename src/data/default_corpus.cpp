@@ -1,0 +1,92 @@
+#include "data/default_corpus.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "data/utf8.h"
+#include "io/atomic_file.h"
+
+namespace cs::data {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The pinned versions come first so the corpus is the documented one; a later Debian release
+// ships newer versions under other names, which are used only when the pinned one is absent.
+std::string find_folder(const std::string& pinned, const std::string& prefix,
+                        const std::string& suffix) {
+  std::error_code ec;
+  if (fs::is_directory(pinned, ec)) return pinned;
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator("/usr/share/doc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && fs::is_directory(e.path() / suffix, ec))
+      found.push_back((e.path() / suffix).string());
+  }
+  if (found.empty()) return pinned;
+  std::sort(found.begin(), found.end());
+  return found.back();
+}
+
+Corpus read_source(const DefaultCorpusSource& src) {
+  std::error_code ec;
+  CS_CHECK(fs::is_directory(src.folder, ec),
+           "the default corpus needs the Debian package " << src.package << " (folder "
+               << src.folder << " is missing); install it with scripts/install-deps.sh or pass "
+               << "--corpus");
+  std::vector<std::string> rel;
+  for (auto it = fs::recursive_directory_iterator(src.folder, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    CS_CHECK(!ec, "cannot read " << src.folder << ": " << ec.message());
+    const fs::path r = fs::relative(it->path(), src.folder);
+    if (it->is_directory() &&
+        std::find(src.skip.begin(), src.skip.end(), r.generic_string()) != src.skip.end()) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && r.extension() == ".txt") rel.push_back(r.generic_string());
+  }
+  std::sort(rel.begin(), rel.end());
+  Corpus c;
+  for (const auto& r : rel) {
+    std::string text = io::read_file(src.folder + "/" + r);
+    check_utf8(text, src.folder + "/" + r);
+    if (text.empty()) continue;
+    c.names.push_back(src.name + "/" + r);
+    c.docs.push_back(std::move(text));
+  }
+  CS_CHECK(!c.docs.empty(), "default corpus folder " << src.folder << " holds no documents");
+  return c;
+}
+
+}  // namespace
+
+std::vector<DefaultCorpusSource> default_corpus_sources() {
+  return {
+      {"python", "python3.11-doc",
+       find_folder("/usr/share/doc/python3.11/html/_sources", "python3.", "html/_sources"),
+       "Python Software Foundation License Version 2 (code examples also Zero-Clause BSD)",
+       {}},
+      {"linux", "linux-doc-6.1",
+       find_folder("/usr/share/doc/linux-doc-6.1/html/_sources", "linux-doc-", "html/_sources"),
+       "GPL-2.0 (Debian copyright, Files: *); a file's own SPDX line overrides it, e.g. "
+       "GFDL-1.1-no-invariants-or-later for the media API documents",
+       {"translations"}},
+  };
+}
+
+Corpus read_default_corpus() {
+  Corpus all;
+  for (const auto& src : default_corpus_sources()) all.append(read_source(src), "");
+  return all;
+}
+
+std::string default_corpus_description() {
+  std::string s = "default corpus:";
+  for (const auto& src : default_corpus_sources()) s += " " + src.package + " (" + src.folder + ")";
+  return s;
+}
+
+}  // namespace cs::data

@@ -1,0 +1,30 @@
+#pragma once
+// The built-in corpus (docs/corpus.md): English technical prose with code, read from Debian
+// documentation packages so nothing is downloaded. Two sources, mixed in a fixed order:
+// the Python 3.11 documentation's reStructuredText sources and the Linux 6.1 kernel
+// documentation's reStructuredText sources (English only).
+#include <string>
+#include <vector>
+
+#include "data/corpus.h"
+
+namespace cs::data {
+
+struct DefaultCorpusSource {
+  std::string name;      // short label, used as the document-name prefix
+  std::string package;   // Debian package that ships it
+  std::string folder;    // where the package puts the files
+  std::string licence;   // one line; the full text is in /usr/share/doc/PACKAGE/copyright
+  std::vector<std::string> skip;  // first-level subfolders left out (translations)
+};
+
+// The sources, with the folder that exists on this machine (or the expected one when missing).
+std::vector<DefaultCorpusSource> default_corpus_sources();
+
+// Reads every source; a missing package is a cs::Error naming it and scripts/install-deps.sh.
+Corpus read_default_corpus();
+
+// One line for logs and metadata, e.g. "default corpus: python3.11-doc + linux-doc-6.1".
+std::string default_corpus_description();
+
+}  // namespace cs::data

@@ -1,0 +1,77 @@
+#include "data/prepare.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "data/default_corpus.h"
+
+namespace cs::data {
+
+namespace {
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+PrepareResult prepare_tokens(const PrepareOptions& o, const std::string& out_dir,
+                             const std::function<void(const std::string&)>& log) {
+  auto say = [&](const std::string& s) {
+    if (log) log(s);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  PrepareResult r;
+  Corpus corpus;
+  if (o.corpus.empty()) {
+    corpus = read_default_corpus();
+    r.corpus_label = default_corpus_description();
+  } else {
+    corpus = read_corpora(o.corpus);
+    r.corpus_label = "";
+    for (const auto& p : o.corpus) r.corpus_label += (r.corpus_label.empty() ? "" : " + ") + p;
+  }
+  r.corpus_bytes = corpus.bytes();
+  r.read_seconds = since(t0);
+  say("read " + std::to_string(corpus.size()) + " documents, " +
+      std::to_string(r.corpus_bytes) + " bytes: " + r.corpus_label);
+
+  const int saved_threads = omp_get_max_threads();
+  if (o.threads > 0) omp_set_num_threads(o.threads);
+  const auto t1 = std::chrono::steady_clock::now();
+  std::unique_ptr<Tokenizer> tok;
+  if (o.bytes) {
+    tok = make_byte_tokenizer();
+  } else {
+    say("training a BPE tokenizer, d_vocab " + std::to_string(o.d_vocab));
+    BpeOptions b;
+    b.d_vocab = o.d_vocab;
+    b.seed = o.seed;
+    b.max_sentences = o.max_sentences;
+    b.threads = o.threads;
+    tok = train_bpe_tokenizer(corpus.docs, b);
+  }
+  r.tokenizer = tok->kind();
+  r.tokenizer_seconds = since(t1);
+  say("encoding");
+  r.summary = tokenize_corpus(corpus, *tok, out_dir, o.eval_fraction, o.seed, r.corpus_label);
+  if (o.threads > 0) omp_set_num_threads(saved_threads);
+  r.total_seconds = since(t0);
+  return r;
+}
+
+std::string summary_line(const PrepareResult& r) {
+  const TokenizeSummary& s = r.summary;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%lld documents (%lld training, %lld held out), %lld tokens (%lld training), "
+                "d_vocab %d (%s), %.1f MB of text, %.1f bytes/token, %.1f s (tokenizer %.1f s)",
+                (long long)s.n_docs, (long long)s.n_train_docs, (long long)s.n_eval_docs,
+                (long long)s.n_tokens, (long long)s.n_train_tokens, s.d_vocab,
+                r.tokenizer.c_str(), double(r.corpus_bytes) / 1e6,
+                double(r.corpus_bytes) / double(std::max<int64_t>(1, s.n_tokens - s.n_docs)),
+                r.total_seconds, r.tokenizer_seconds);
+  return buf;
+}
+
+}  // namespace cs::data

@@ -1,0 +1,286 @@
+#include "data/tokens.h"
+
+#include <omp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "io/atomic_file.h"
+#include "io/mapped_file.h"
+#include "io/npy.h"
+
+namespace cs::data {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kSplitStream = 0x73706c6974ull;  // "split": keeps this draw apart from others
+
+template <class T>
+void append_tokens(std::vector<T>& buf, int bos, const std::vector<int32_t>& ids) {
+  buf.push_back(T(bos));
+  for (int32_t id : ids) buf.push_back(T(id));
+}
+
+template <class T>
+void write_stream(const std::string& path, int bos, const std::vector<std::vector<int32_t>>& enc,
+                  const std::vector<int64_t>& order) {
+  io::AtomicFile f(path);
+  std::vector<T> buf;
+  for (int64_t d : order) {
+    append_tokens(buf, bos, enc[size_t(d)]);
+    if (buf.size() >= (1u << 20)) {
+      f.write(buf.data(), buf.size() * sizeof(T));
+      buf.clear();
+    }
+  }
+  f.write(buf.data(), buf.size() * sizeof(T));
+  f.commit();
+}
+
+}  // namespace
+
+std::vector<bool> split_documents(int64_t n_docs, double eval_fraction, uint64_t seed) {
+  CS_CHECK(eval_fraction >= 0 && eval_fraction < 1,
+           "--eval-fraction must be in [0, 1), got " << eval_fraction);
+  int64_t n_eval = std::llround(eval_fraction * double(n_docs));
+  if (eval_fraction > 0 && n_eval == 0 && n_docs >= 2) n_eval = 1;
+  if (n_eval >= n_docs) n_eval = n_docs - 1;  // training needs at least one document
+  std::vector<int64_t> perm(static_cast<size_t>(n_docs));
+  for (int64_t i = 0; i < n_docs; ++i) perm[size_t(i)] = i;
+  cs::Rng rng(seed ^ kSplitStream);
+  for (int64_t i = 0; i < n_eval; ++i) {
+    const int64_t j = i + int64_t(rng.below(uint64_t(n_docs - i)));
+    std::swap(perm[size_t(i)], perm[size_t(j)]);
+  }
+  std::vector<bool> eval(size_t(n_docs), false);
+  for (int64_t i = 0; i < n_eval; ++i) eval[size_t(perm[size_t(i)])] = true;
+  return eval;
+}
+
+TokenizeSummary tokenize_corpus(const std::vector<std::string>& docs, const Tokenizer& tok,
+                                const std::string& out_dir, double eval_fraction, uint64_t seed) {
+  Corpus c;
+  c.docs = docs;
+  for (size_t i = 0; i < docs.size(); ++i) c.names.push_back("doc" + std::to_string(i));
+  return tokenize_corpus(c, tok, out_dir, eval_fraction, seed);
+}
+
+TokenizeSummary tokenize_corpus(const Corpus& corpus, const Tokenizer& tok,
+                                const std::string& out_dir, double eval_fraction, uint64_t seed,
+                                const std::string& corpus_label) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t n_docs = int64_t(corpus.docs.size());
+  CS_CHECK(n_docs > 0, "cannot tokenize an empty corpus");
+  const std::vector<bool> is_eval = split_documents(n_docs, eval_fraction, seed);
+
+  std::vector<std::vector<int32_t>> enc(static_cast<size_t>(n_docs));
+  // Documents vary from a few bytes to 200 KB: dynamic scheduling keeps both cores busy.
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t d = 0; d < n_docs; ++d) enc[size_t(d)] = tok.encode(corpus.docs[size_t(d)]);
+
+  const int d_vocab = tok.d_vocab(), bos = tok.bos_id();
+  std::vector<int64_t> order;  // stream order: training documents, then held-out ones
+  for (int pass = 0; pass < 2; ++pass)
+    for (int64_t d = 0; d < n_docs; ++d)
+      if (is_eval[size_t(d)] == (pass == 1)) order.push_back(d);
+
+  TokenizeSummary s;
+  s.n_docs = n_docs;
+  s.d_vocab = d_vocab;
+  std::vector<int64_t> ranges(size_t(n_docs) * 2);
+  std::vector<uint8_t> split(static_cast<size_t>(n_docs));
+  std::vector<int64_t> counts(size_t(d_vocab), 0);
+  int64_t pos = 0;
+  for (int64_t d : order) {
+    const auto& ids = enc[size_t(d)];
+    const int64_t len = 1 + int64_t(ids.size());
+    ranges[size_t(2 * d)] = pos;
+    ranges[size_t(2 * d + 1)] = pos + len;
+    split[size_t(d)] = is_eval[size_t(d)] ? 1 : 0;
+    pos += len;
+    if (is_eval[size_t(d)]) {
+      ++s.n_eval_docs;
+      continue;
+    }
+    ++s.n_train_docs;
+    s.n_train_tokens += len;
+    ++counts[size_t(bos)];
+    for (int32_t id : ids) {
+      CS_CHECK(id >= 0 && id < d_vocab, "tokenizer produced id " << id << " outside [0, " << d_vocab << ")");
+      ++counts[size_t(id)];
+    }
+  }
+  s.n_tokens = pos;
+
+  fs::create_directories(out_dir);
+  // tokens.json goes last; remove a stale one first so a crash mid-way never leaves a folder
+  // that looks complete but mixes two tokenizations.
+  fs::remove(out_dir + "/tokens.json");
+  const bool wide = d_vocab > 65536;
+  if (wide) write_stream<uint32_t>(out_dir + "/tokens.bin", bos, enc, order);
+  else write_stream<uint16_t>(out_dir + "/tokens.bin", bos, enc, order);
+  io::write_npy(out_dir + "/documents.npy", ranges.data(), {n_docs, 2});
+  io::write_npy(out_dir + "/split.npy", split.data(), {n_docs});
+  io::write_npy(out_dir + "/token_counts.npy", counts.data(), {int64_t(d_vocab)});
+  io::write_file_atomic(out_dir + "/document_names.json", json(corpus.names).dump() + "\n");
+  fs::remove(out_dir + "/tokenizer.model");
+  fs::remove(out_dir + "/tokenizer.json");
+  tok.save(out_dir);
+
+  const json meta = {
+      {"format", "circuitscope-tokens"},
+      {"version", 1},
+      {"dtype", wide ? "uint32" : "uint16"},
+      {"tokenizer", tok.kind()},
+      {"d_vocab", d_vocab},
+      {"bos_id", bos},
+      {"n_tokens", s.n_tokens},
+      {"n_docs", n_docs},
+      {"n_train_docs", s.n_train_docs},
+      {"n_eval_docs", s.n_eval_docs},
+      {"train_tokens", {0, s.n_train_tokens}},
+      {"eval_tokens", {s.n_train_tokens, s.n_tokens}},
+      {"eval_fraction", eval_fraction},
+      {"seed", seed},
+      {"corpus", corpus_label},
+      {"corpus_bytes", corpus.bytes()},
+  };
+  io::write_file_atomic(out_dir + "/tokens.json", meta.dump(2) + "\n");
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s;
+}
+
+bool is_token_dir(const std::string& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir + "/tokens.json", ec) ||
+         fs::is_regular_file(dir + "/tokens/tokens.json", ec);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+template <class T>
+T field(const json& j, const char* key, const std::string& path) {
+  CS_CHECK(j.contains(key), path << ": missing field '" << key << "'");
+  try {
+    return j[key].get<T>();
+  } catch (const json::exception&) {
+    cs::fail(path + ": field '" + key + "' has the wrong type: " + j[key].dump());
+  }
+}
+
+}  // namespace
+
+TokenStore TokenStore::open(const std::string& dir_in) {
+  std::error_code ec;
+  std::string dir = dir_in;
+  if (!fs::is_regular_file(dir + "/tokens.json", ec) &&
+      fs::is_regular_file(dir + "/tokens/tokens.json", ec))
+    dir += "/tokens";
+  CS_CHECK(fs::is_regular_file(dir + "/tokens.json", ec),
+           "no token folder at " << dir_in << " (tokens.json missing; run 'circuitscope tokenize')");
+  TokenStore t;
+  t.dir_ = dir;
+  const std::string meta_path = dir + "/tokens.json";
+  try {
+    t.meta_ = json::parse(io::read_file(meta_path));
+  } catch (const json::exception& e) {
+    cs::fail(meta_path + ": not valid JSON (" + e.what() + ")");
+  }
+  const json& m = t.meta_;
+  CS_CHECK(m.is_object(), meta_path << ": expected a JSON object");
+  const std::string dtype = field<std::string>(m, "dtype", meta_path);
+  CS_CHECK(dtype == "uint16" || dtype == "uint32",
+           meta_path << ": dtype must be uint16 or uint32, got '" << dtype << "'");
+  t.item_ = dtype == "uint16" ? 2 : 4;
+  t.d_vocab_ = field<int>(m, "d_vocab", meta_path);
+  t.bos_id_ = field<int>(m, "bos_id", meta_path);
+  t.n_tokens_ = field<int64_t>(m, "n_tokens", meta_path);
+  const auto train = field<std::vector<int64_t>>(m, "train_tokens", meta_path);
+  const int64_t n_docs = field<int64_t>(m, "n_docs", meta_path);
+  CS_CHECK(t.d_vocab_ > 0 && (t.item_ == 4 || t.d_vocab_ <= 65536),
+           meta_path << ": d_vocab " << t.d_vocab_ << " does not fit dtype " << dtype);
+  CS_CHECK(t.bos_id_ >= 0 && t.bos_id_ < t.d_vocab_,
+           meta_path << ": bos_id " << t.bos_id_ << " outside [0, " << t.d_vocab_ << ")");
+  CS_CHECK(train.size() == 2 && train[0] == 0 && train[1] > 0 && train[1] <= t.n_tokens_,
+           meta_path << ": train_tokens must be [0, n] with 0 < n <= n_tokens (" << t.n_tokens_ << ")");
+  t.n_train_tokens_ = train[1];
+
+  t.bin_ = io::MappedFile::open(dir + "/tokens.bin");
+  const io::MappedFile& bin = t.bin_;
+  CS_CHECK(bin.size() == size_t(t.n_tokens_) * size_t(t.item_),
+           dir << "/tokens.bin: " << bin.size() << " bytes, but tokens.json says " << t.n_tokens_
+               << " tokens of " << dtype << " (" << t.n_tokens_ * t.item_ << " bytes)");
+  t.data_ = bin.data();
+  // One pass over the stream catches a tampered or mismatched file before training reads it.
+  uint32_t max_id = 0;
+  for (int64_t i = 0; i < t.n_tokens_; ++i) max_id = std::max(max_id, t.at(i));
+  CS_CHECK(int64_t(max_id) < t.d_vocab_, dir << "/tokens.bin: token id " << max_id
+                                             << " is outside the vocabulary [0, " << t.d_vocab_ << ")");
+
+  const io::NpyArray docs = io::read_npy(dir + "/documents.npy");
+  CS_CHECK(docs.shape == (std::vector<int64_t>{n_docs, 2}),
+           dir << "/documents.npy: expected shape [" << n_docs << ", 2]");
+  const io::NpyArray split = io::read_npy(dir + "/split.npy");
+  CS_CHECK(split.shape == std::vector<int64_t>{n_docs},
+           dir << "/split.npy: expected shape [" << n_docs << "]");
+  const std::vector<int64_t> r = docs.to_int64(), sp = split.to_int64();
+  for (int64_t d = 0; d < n_docs; ++d) {
+    Document doc{r[size_t(2 * d)], r[size_t(2 * d + 1)], sp[size_t(d)] != 0};
+    const bool in_range = doc.eval ? doc.begin >= t.n_train_tokens_ : doc.end <= t.n_train_tokens_;
+    CS_CHECK(doc.begin >= 0 && doc.begin < doc.end && doc.end <= t.n_tokens_ && in_range &&
+                 t.at(doc.begin) == uint32_t(t.bos_id_),
+             dir << "/documents.npy: document " << d << " range [" << doc.begin << ", " << doc.end
+                 << ") is not a " << (doc.eval ? "held-out" : "training")
+                 << " range starting at BOS");
+    t.docs_.push_back(doc);
+  }
+  const io::NpyArray counts = io::read_npy(dir + "/token_counts.npy");
+  CS_CHECK(counts.shape == std::vector<int64_t>{t.d_vocab_},
+           dir << "/token_counts.npy: expected shape [" << t.d_vocab_ << "]");
+  t.counts_ = counts.to_int64();
+  return t;
+}
+
+uint32_t TokenStore::at(int64_t i) const {
+  if (item_ == 2) {
+    uint16_t v;
+    std::memcpy(&v, data_ + 2 * i, 2);
+    return v;
+  }
+  uint32_t v;
+  std::memcpy(&v, data_ + 4 * i, 4);
+  return v;
+}
+
+void TokenStore::read(int64_t begin, int64_t count, int32_t* out) const {
+  CS_CHECK(begin >= 0 && count >= 0 && begin + count <= n_tokens_,
+           "token range [" << begin << ", " << begin + count << ") outside [0, " << n_tokens_ << ")");
+  if (item_ == 2) {
+    const uint8_t* p = data_ + 2 * begin;
+    for (int64_t i = 0; i < count; ++i) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      out[i] = int32_t(v);
+    }
+  } else {
+    for (int64_t i = 0; i < count; ++i) out[i] = int32_t(at(begin + i));
+  }
+}
+
+std::vector<int64_t> TokenStore::eval_documents() const {
+  std::vector<int64_t> out;
+  for (int64_t d = 0; d < n_docs(); ++d)
+    if (docs_[size_t(d)].eval) out.push_back(d);
+  return out;
+}
+
+}  // namespace cs::data

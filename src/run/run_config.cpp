@@ -1,0 +1,82 @@
+#include "run/run_config.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+
+namespace cs::run {
+
+nlohmann::json to_json(const RunConfig& rc) {
+  nlohmann::json model = rc.model;
+  const auto& t = rc.train;
+  return {{"run_id", rc.run_id},
+          {"model", model},
+          {"train",
+           {{"batch", t.batch}, {"steps", t.steps}, {"lr", t.lr}, {"warmup_steps", t.warmup_steps},
+            {"schedule", t.schedule}, {"min_lr_fraction", t.min_lr_fraction},
+            {"weight_decay", t.weight_decay}, {"beta1", t.beta1}, {"beta2", t.beta2},
+            {"adam_eps", t.adam_eps}, {"grad_clip", t.grad_clip}, {"seed", t.seed},
+            {"n_snapshots", t.n_snapshots}, {"n_eval", t.n_eval}, {"threads", t.threads},
+            {"tokens_per_step", int64_t(t.batch) * rc.model.n_ctx}}},
+          {"data", rc.data}};
+}
+
+RunConfig run_config_from_json(const nlohmann::json& j) {
+  RunConfig rc;
+  try {
+    rc.run_id = j.at("run_id").get<std::string>();
+    rc.model = j.at("model").get<Config>();
+    const auto& t = j.at("train");
+    auto& s = rc.train;
+    s.batch = t.at("batch");
+    s.steps = t.at("steps");
+    s.lr = t.at("lr");
+    s.warmup_steps = t.at("warmup_steps");
+    s.schedule = t.at("schedule");
+    s.min_lr_fraction = t.at("min_lr_fraction");
+    s.weight_decay = t.at("weight_decay");
+    s.beta1 = t.at("beta1");
+    s.beta2 = t.at("beta2");
+    s.adam_eps = t.at("adam_eps");
+    s.grad_clip = t.at("grad_clip");
+    s.seed = t.at("seed");
+    s.n_snapshots = t.at("n_snapshots");
+    s.n_eval = t.at("n_eval");
+    s.threads = t.at("threads");
+    rc.data = j.value("data", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("config.json: ") + e.what());
+  }
+  return rc;
+}
+
+RunConfig read_run_config(const std::string& run_dir) {
+  const std::string path = run_dir + "/config.json";
+  CS_CHECK(std::filesystem::exists(path), "no run in '" << run_dir << "': " << path << " is missing");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(io::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path + " is not valid JSON: " + e.what());
+  }
+  return run_config_from_json(j);
+}
+
+void write_run_config(const std::string& run_dir, const RunConfig& rc) {
+  io::write_file_atomic(run_dir + "/config.json", to_json(rc).dump(2) + "\n");
+}
+
+std::string new_run_id() {
+  std::random_device rd;
+  const uint64_t a = (uint64_t(rd()) << 32) ^ rd();
+  const uint64_t b = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(a ^ (b * 0x9E3779B97F4A7C15ull)));
+  return buf;
+}
+
+}  // namespace cs::run

@@ -1,0 +1,45 @@
+#pragma once
+// config.json of a run: the model (TransformerLens field names), the data and the training
+// settings, complete enough to re-run; plus the run's random run_id.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "model/config.h"
+
+namespace cs::run {
+
+struct TrainSettings {
+  int batch = 8;
+  int64_t steps = 1000;
+  double lr = 1e-3;
+  int64_t warmup_steps = 100;
+  std::string schedule = "constant";  // constant | cosine
+  double min_lr_fraction = 0.1;       // cosine decays to lr * this
+  double weight_decay = 0.1;
+  double beta1 = 0.9, beta2 = 0.95, adam_eps = 1e-8;
+  double grad_clip = 1.0;
+  uint64_t seed = 0;
+  int n_snapshots = 100;
+  int n_eval = 256;
+  int threads = 2;
+};
+
+struct RunConfig {
+  std::string run_id;
+  Config model;
+  TrainSettings train;
+  nlohmann::json data;  // corpus description, tokenizer, token counts (written by the trainer)
+};
+
+nlohmann::json to_json(const RunConfig& rc);
+RunConfig run_config_from_json(const nlohmann::json& j);
+
+// Reads DIR/config.json (clear error when missing or malformed).
+RunConfig read_run_config(const std::string& run_dir);
+void write_run_config(const std::string& run_dir, const RunConfig& rc);
+
+std::string new_run_id();
+
+}  // namespace cs::run

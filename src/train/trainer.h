@@ -1,0 +1,42 @@
+#pragma once
+// A training run end to end (issue "Training runs"): corpus -> tokens -> training with
+// snapshots, per-token evaluation loss at every snapshot, metrics, resume.
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "run/run_config.h"
+
+namespace cs {
+
+struct TrainOptions {
+  std::string corpus;  // text file or folder, a tokenize output folder, or "" for the default corpus
+  std::string out;
+  run::RunConfig rc;   // model and training settings; d_vocab is the tokenizer's
+  bool bytes = false;  // byte-level tokens instead of BPE
+  double eval_fraction = 0.05;
+  bool resume = false;
+  bool force = false;
+  // Flags the user gave explicitly (config field names): on --resume they must agree with the
+  // saved run.
+  std::set<std::string> given;
+  double state_every_seconds = 120;
+  int64_t state_every_steps = 0;  // 0: time cadence only
+  int64_t log_every = 10;
+  int eval_batch = 8;
+  std::string label = "train";
+};
+
+struct TrainResult {
+  int64_t steps_done = 0;
+  int64_t tokens_seen = 0;
+  double final_loss = 0;
+  double tokens_per_second = 0;
+  double wall_seconds = 0;
+  bool interrupted = false;
+};
+
+// Throws cs::Error on bad input. On SIGINT/SIGTERM the state is saved and interrupted is set.
+TrainResult train(const TrainOptions& options);
+
+}  // namespace cs

@@ -1,0 +1,160 @@
+// `circuitscope train` end to end on a small generated corpus: the run folder, refusal of bad
+// input, and exact resume after SIGINT, SIGTERM and kill -9.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "../common/run_cli.h"
+#include "../data/text_gen.h"
+#include "../io/temp_dir.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
+#include "run/snapshot.h"
+
+namespace cs {
+namespace {
+
+std::string make_corpus(const test::TempDir& tmp) {
+  std::string text;
+  for (int d = 0; d < 100; ++d) {
+    if (d) text += "\n\f\n";
+    text += test::generated_text(100 + d, 400 + 7 * d);
+  }
+  const std::string path = tmp / "corpus.txt";
+  test::write_bytes(path, text);
+  return path;
+}
+
+const std::string kModel =
+    " --bytes --n-layers 1 --d-model 32 --n-heads 2 --d-head 8 --n-ctx 64 --batch 4 --snapshots 6"
+    " --eval-count 16 --eval-fraction 0.25 --threads 1 --seed 3 --warmup 10";
+
+int64_t last_logged_step(const std::string& run) {
+  std::ifstream f(run + "/metrics.jsonl");
+  std::string line, last;
+  while (std::getline(f, line)) last = line;
+  const auto pos = last.find("\"step\":");
+  return pos == std::string::npos ? 0 : std::stoll(last.substr(pos + 7));
+}
+
+// Starts a training run, waits until it has logged `after` steps, sends sig, returns the status.
+int interrupt_run(const std::string& args, const std::string& run, int64_t after, int sig) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cmd = std::string(CS_BINARY) + " train " + args + " > /dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return -1;  // finished before the interrupt
+    if (last_logged_step(run) >= after) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, sig);
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+std::vector<float> weights(const std::string& path) {
+  const auto st = io::SafeTensors::open(path);
+  std::vector<float> all;
+  for (const auto& name : st.names()) {
+    const auto w = st.get_f32(name);
+    all.insert(all.end(), w.begin(), w.end());
+  }
+  return all;
+}
+
+TEST(TrainCli, WritesTheRunFolder) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), run = tmp / "run";
+  const auto r = test::run_cli("train --corpus " + corpus + " --out " + run + kModel + " --steps 120 --lr 1e-2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* f : {"config.json", "metrics.jsonl", "tokenizer.json", "tokens/tokens.json",
+                        "eval/tokens.npy", "eval/per_token_loss.npy", "eval/per_sequence_loss.npy",
+                        "eval/snapshots.json", "snapshots/last.state"})
+    EXPECT_TRUE(std::filesystem::exists(run + "/" + f)) << f;
+  const auto steps = run::list_snapshots(run);
+  ASSERT_GE(steps.size(), 5u);
+  EXPECT_EQ(steps.front(), 0);
+  EXPECT_EQ(steps.back(), 120);
+  const auto per_token = io::read_npy(run + "/eval/per_token_loss.npy");
+  EXPECT_EQ(per_token.shape, (std::vector<int64_t>{int64_t(steps.size()), 64}));
+  const auto per_seq = io::read_npy(run + "/eval/per_sequence_loss.npy");
+  EXPECT_EQ(per_seq.dtype, "<f2");
+  EXPECT_EQ(per_seq.shape, (std::vector<int64_t>{int64_t(steps.size()), 16, 64}));
+  // Training lowers the evaluation loss; at step 0 it is about ln(257).
+  const auto L = per_token.to_float();
+  double first = 0, last = 0;
+  for (int t = 0; t < 64; ++t) {
+    first += L[t] / 64;
+    last += L[(steps.size() - 1) * 64 + t] / 64;
+  }
+  EXPECT_NEAR(first, std::log(257.0), 0.3);
+  EXPECT_LT(last, first - 1.0);
+  const auto st = io::SafeTensors::open(run::snapshot_path(run, 120));
+  EXPECT_TRUE(st.has("blocks.0.attn.b_Q"));
+  EXPECT_EQ(st.metadata().at("step"), "120");
+}
+
+TEST(TrainCli, RefusesBadInput) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), run = tmp / "run";
+  ASSERT_EQ(test::run_cli("train --corpus " + corpus + " --out " + run + kModel + " --steps 5").code, 0);
+  auto r = test::run_cli("train --corpus " + corpus + " --out " + run + kModel + " --steps 5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("already holds a run"), std::string::npos) << r.output;
+  r = test::run_cli("train --out " + run + " --resume --d-model 64");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("contradicts"), std::string::npos) << r.output;
+  r = test::run_cli("train --corpus " + corpus + " --out " + (tmp / "r2") + " --bytes --n-ctx 0 --steps 5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("n_ctx"), std::string::npos) << r.output;
+  test::write_bytes(tmp / "tiny.txt", "too short");
+  r = test::run_cli("train --corpus " + (tmp / "tiny.txt") + " --out " + (tmp / "r3") + kModel + " --steps 5");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("circuitscope: error: corpus shorter than one context"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "r3")) << "a failed setup must leave nothing behind";
+  EXPECT_FALSE(std::filesystem::exists(tmp / "r3.partial"));
+  r = test::run_cli("train --out " + (tmp / "r4") + " --resume");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("holds no run"), std::string::npos) << r.output;
+  r = test::run_cli("train --out " + (tmp / "r5") + " --no-such-flag");
+  EXPECT_NE(r.code, 0);
+}
+
+// N steps straight equal N/2 + interrupt + resume, bit for bit (same thread count).
+void check_exact_resume(int sig) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp);
+  const std::string args = " --corpus " + corpus + kModel + " --steps 1500 --state-every-steps 50";
+  const std::string straight = tmp / "straight", cut = tmp / "cut";
+  ASSERT_EQ(test::run_cli("train --out " + straight + args).code, 0);
+  const int status = interrupt_run("--out " + cut + args, cut, 300, sig);
+  ASSERT_NE(status, -1) << "the run finished before it could be interrupted";
+  if (sig == SIGKILL) {
+    EXPECT_TRUE(WIFSIGNALED(status));
+  } else {
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+  }
+  const auto r = test::run_cli("train --out " + cut + " --resume");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(weights(run::snapshot_path(straight, 1500)), weights(run::snapshot_path(cut, 1500)));
+  EXPECT_EQ(io::read_npy(straight + "/eval/per_sequence_loss.npy").bytes,
+            io::read_npy(cut + "/eval/per_sequence_loss.npy").bytes);
+}
+
+TEST(TrainCli, ResumesExactlyAfterSigint) { check_exact_resume(SIGINT); }
+TEST(TrainCli, ResumesExactlyAfterSigterm) { check_exact_resume(SIGTERM); }
+TEST(TrainCli, ResumesExactlyAfterKill9) { check_exact_resume(SIGKILL); }
+
+}  // namespace
+}  // namespace cs
