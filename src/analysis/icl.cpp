@@ -1,0 +1,299 @@
+#include "analysis/icl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "analysis/smoothing.h"
+#include "core/error.h"
+
+namespace cs::analysis {
+
+namespace {
+
+constexpr int64_t kFullContext = 511;  // SPEC §2: the fixed defaults need positions up to 510
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+void check_window(const char* name, const Window& w, int64_t n_ctx) {
+  CS_CHECK(w.first <= w.last,
+           name << " window [" << w.first << ", " << w.last << "] is empty (first > last)");
+  CS_CHECK(w.first >= 0 && w.last < n_ctx, name << " window [" << w.first << ", " << w.last
+                                                << "] lies outside the positions 0.." << n_ctx - 1
+                                                << " of n_ctx " << n_ctx);
+}
+
+Window around(int64_t index, int64_t half_width, int64_t n_ctx) {
+  return {std::max<int64_t>(0, index - half_width),
+          std::min<int64_t>(n_ctx - 1, index + half_width)};
+}
+
+// default_window: SPEC's fixed window, used only when neither index nor window is given.
+void resolve_one(const char* name, std::optional<int64_t> index, std::optional<Window> window,
+                 int64_t default_index, const Window& default_window, int64_t half_width,
+                 int64_t n_ctx, int64_t& index_out, Window& window_out) {
+  if (window) {
+    check_window(name, *window, n_ctx);
+    window_out = *window;
+    index_out = index ? *index : (window->first + window->last) / 2;
+  } else {
+    index_out = index ? *index : default_index;
+    CS_CHECK(index_out >= 0 && index_out < n_ctx, name << " index " << index_out
+                                                       << " lies outside the positions 0.."
+                                                       << n_ctx - 1 << " of n_ctx " << n_ctx);
+    window_out = index ? around(index_out, half_width, n_ctx) : default_window;
+  }
+  CS_CHECK(index_out >= window_out.first && index_out <= window_out.last,
+           name << " index " << index_out << " lies outside its window [" << window_out.first
+                << ", " << window_out.last << "]");
+}
+
+void check_axes(std::span<const int64_t> steps, std::span<const int64_t> tokens,
+                int64_t n_snapshots) {
+  CS_CHECK(int64_t(steps.size()) == n_snapshots,
+           "got " << steps.size() << " steps for " << n_snapshots << " snapshots");
+  CS_CHECK(int64_t(tokens.size()) == n_snapshots,
+           "got " << tokens.size() << " token counts for " << n_snapshots << " snapshots");
+  for (int64_t s = 0; s < n_snapshots; ++s) {
+    CS_CHECK(tokens[s] >= 0, "snapshot " << s << " has a negative token count " << tokens[s]);
+    if (s == 0) continue;
+    CS_CHECK(steps[s] > steps[s - 1], "snapshot steps must increase, but snapshot "
+                                          << s << " has step " << steps[s] << " after "
+                                          << steps[s - 1]);
+    CS_CHECK(tokens[s] > tokens[s - 1], "snapshot token counts must increase, but snapshot "
+                                            << s << " has " << tokens[s] << " tokens after "
+                                            << tokens[s - 1]);
+  }
+}
+
+// SPEC §2's rule on the log-token axis. `first` is the first snapshot with tokens > 0; the
+// derivative is only defined from there on.
+std::optional<PhaseChange> find_phase_change(const IclResult& r, size_t first) {
+  const std::vector<double>& d1 = r.d_icl_d_logtokens;
+  size_t m = first;
+  for (size_t i = first; i < d1.size(); ++i)
+    if (d1[i] < d1[m]) m = i;
+  if (!(d1[m] < 0)) return std::nullopt;
+  const double half = 0.5 * d1[m];
+  size_t a = m, b = m;
+  while (a > first && d1[a - 1] <= half) --a;
+  while (b + 1 < d1.size() && d1[b + 1] <= half) ++b;
+  const double delta = r.icl_score_smoothed[b] - r.icl_score_smoothed[a];
+  if (!(delta <= -r.min_drop_nats)) return std::nullopt;
+  PhaseChange p;
+  p.start_snapshot = int64_t(a);
+  p.end_snapshot = int64_t(b);
+  p.start_step = r.steps[a];
+  p.end_step = r.steps[b];
+  p.start_tokens = r.tokens[a];
+  p.end_tokens = r.tokens[b];
+  p.steepest_tokens = r.tokens[m];
+  p.steepest_derivative = d1[m];
+  p.delta_nats = delta;
+  return p;
+}
+
+}  // namespace
+
+IclPositions resolve_positions(int64_t n_ctx, const IclOptions& o) {
+  CS_CHECK(n_ctx >= 2,
+           "n_ctx must be at least 2 to compare early and late positions, got " << n_ctx);
+  IclPositions p;
+  p.defaults_scaled = n_ctx < kFullContext;
+  int64_t early = 48, late = 498, half = 12;
+  Window early_window{36, 60}, late_window{486, 510};
+  if (p.defaults_scaled) {
+    early = int64_t(std::floor(0.10 * double(n_ctx)));
+    late = std::min<int64_t>(n_ctx - 1, int64_t(std::floor(0.97 * double(n_ctx))));
+    half = std::max<int64_t>(1, std::llround(0.05 * double(n_ctx)));
+    early_window = around(early, half, n_ctx);
+    late_window = around(late, half, n_ctx);
+  }
+  resolve_one("early", o.early_index, o.early_window, early, early_window, half, n_ctx,
+              p.early_index, p.early_window);
+  resolve_one("late", o.late_index, o.late_window, late, late_window, half, n_ctx, p.late_index,
+              p.late_window);
+  CS_CHECK(p.early_window.last < p.late_window.first,
+           "early window [" << p.early_window.first << ", " << p.early_window.last
+                            << "] must end before late window [" << p.late_window.first << ", "
+                            << p.late_window.last << "] starts (n_ctx " << n_ctx << ")");
+  return p;
+}
+
+std::vector<float> mean_over_sequences(std::span<const float> loss, int64_t n_snapshots,
+                                       int64_t n_eval, int64_t n_ctx) {
+  CS_CHECK(n_snapshots > 0 && n_eval > 0 && n_ctx > 0, "per-sequence loss has an empty shape ["
+                                                           << n_snapshots << ", " << n_eval << ", "
+                                                           << n_ctx << "]");
+  CS_CHECK(int64_t(loss.size()) == n_snapshots * n_eval * n_ctx,
+           "per-sequence loss holds " << loss.size() << " values, expected " << n_snapshots << " x "
+                                      << n_eval << " x " << n_ctx);
+  std::vector<float> out(size_t(n_snapshots * n_ctx));
+  std::vector<double> acc(static_cast<size_t>(n_ctx));
+  for (int64_t s = 0; s < n_snapshots; ++s) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t e = 0; e < n_eval; ++e) {
+      const float* row = loss.data() + (s * n_eval + e) * n_ctx;
+      for (int64_t i = 0; i < n_ctx; ++i) acc[size_t(i)] += row[i];
+    }
+    for (int64_t i = 0; i < n_ctx; ++i)
+      out[size_t(s * n_ctx + i)] = float(acc[size_t(i)] / double(n_eval));
+  }
+  return out;
+}
+
+IclResult compute_icl(std::span<const float> loss, int64_t n_snapshots, int64_t n_eval,
+                      int64_t n_ctx, std::span<const int64_t> steps,
+                      std::span<const int64_t> tokens, const IclOptions& options) {
+  CS_CHECK(n_snapshots > 0 && n_eval > 0 && n_ctx > 0, "per-sequence loss has an empty shape ["
+                                                           << n_snapshots << ", " << n_eval << ", "
+                                                           << n_ctx << "]");
+  CS_CHECK(int64_t(loss.size()) == n_snapshots * n_eval * n_ctx,
+           "per-sequence loss holds " << loss.size() << " values, expected " << n_snapshots << " x "
+                                      << n_eval << " x " << n_ctx);
+  check_axes(steps, tokens, n_snapshots);
+  CS_CHECK(std::isfinite(options.min_drop_nats) && options.min_drop_nats >= 0,
+           "minimum drop must be >= 0 nats, got " << options.min_drop_nats);
+
+  IclResult r;
+  r.positions = resolve_positions(n_ctx, options);
+  r.steps.assign(steps.begin(), steps.end());
+  r.tokens.assign(tokens.begin(), tokens.end());
+  r.sigma_snapshots = options.sigma_snapshots;
+  r.min_drop_nats = options.min_drop_nats;
+  r.n_eval = n_eval;
+  r.n_ctx = n_ctx;
+
+  const Window ew = r.positions.early_window, lw = r.positions.late_window;
+  std::vector<double> diff(static_cast<size_t>(n_eval));
+  for (int64_t s = 0; s < n_snapshots; ++s) {
+    double early_sum = 0, late_sum = 0;
+    for (int64_t e = 0; e < n_eval; ++e) {
+      const float* row = loss.data() + (s * n_eval + e) * n_ctx;
+      for (int64_t i = 0; i < n_ctx; ++i)
+        CS_CHECK(std::isfinite(row[i]), "loss is not finite (" << row[i] << ") at snapshot " << s
+                                                               << ", sequence " << e
+                                                               << ", position " << i);
+      double early = 0, late = 0;
+      for (int64_t i = ew.first; i <= ew.last; ++i) early += row[i];
+      for (int64_t i = lw.first; i <= lw.last; ++i) late += row[i];
+      early /= double(ew.size());
+      late /= double(lw.size());
+      early_sum += early;
+      late_sum += late;
+      diff[size_t(e)] = late - early;
+    }
+    double mean = 0;
+    for (double d : diff) mean += d;
+    mean /= double(n_eval);
+    double stderr_ = kNaN;
+    if (n_eval >= 2) {
+      double ss = 0;
+      for (double d : diff) ss += (d - mean) * (d - mean);
+      stderr_ = std::sqrt(ss / double(n_eval - 1) / double(n_eval));
+    }
+    r.icl_score.push_back(mean);
+    r.icl_stderr.push_back(stderr_);
+    r.early_loss.push_back(early_sum / double(n_eval));
+    r.late_loss.push_back(late_sum / double(n_eval));
+  }
+
+  r.icl_score_smoothed = gaussian_smooth(r.icl_score, options.sigma_snapshots);
+
+  // Token counts increase, so the snapshots with tokens == 0 (at most one) come first.
+  size_t first = 0;
+  while (first < tokens.size() && tokens[first] == 0) ++first;
+  const size_t n_log = tokens.size() - first;
+  CS_CHECK(n_log >= 3,
+           "derivatives over log tokens need at least 3 snapshots with tokens > 0, got " << n_log);
+  std::vector<double> x(n_log), y(n_log);
+  for (size_t i = 0; i < n_log; ++i) {
+    x[i] = std::log(double(tokens[first + i]));
+    y[i] = r.icl_score_smoothed[first + i];
+  }
+  const std::vector<double> d1 = derivative(x, y), d2 = second_derivative(x, y);
+  r.d_icl_d_logtokens.assign(first, kNaN);
+  r.d2_icl_d_logtokens2.assign(first, kNaN);
+  r.d_icl_d_logtokens.insert(r.d_icl_d_logtokens.end(), d1.begin(), d1.end());
+  r.d2_icl_d_logtokens2.insert(r.d2_icl_d_logtokens2.end(), d2.begin(), d2.end());
+
+  r.phase_change = find_phase_change(r, first);
+  return r;
+}
+
+namespace {
+
+// JSON has no NaN: undefined values (stderr of one sequence, log-axis values at tokens == 0)
+// become null so every array keeps one entry per snapshot.
+nlohmann::ordered_json number(double x) {
+  return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json numbers(const std::vector<double>& v) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (double x : v) a.push_back(number(x));
+  return a;
+}
+
+nlohmann::ordered_json window_json(const Window& w) {
+  return nlohmann::ordered_json::array({w.first, w.last});
+}
+
+}  // namespace
+
+nlohmann::ordered_json IclResult::to_json() const {
+  nlohmann::ordered_json j;
+  j["steps"] = steps;
+  j["tokens"] = tokens;
+  j["icl_score"] = numbers(icl_score);
+  j["icl_stderr"] = numbers(icl_stderr);
+  j["early_window"] = window_json(positions.early_window);
+  j["late_window"] = window_json(positions.late_window);
+  if (phase_change) {
+    const PhaseChange& p = *phase_change;
+    j["phase_change"] = {{"start_tokens", p.start_tokens},
+                         {"end_tokens", p.end_tokens},
+                         {"delta_nats", p.delta_nats},
+                         {"start_step", p.start_step},
+                         {"end_step", p.end_step},
+                         {"start_snapshot", p.start_snapshot},
+                         {"end_snapshot", p.end_snapshot},
+                         {"steepest_tokens", p.steepest_tokens},
+                         {"steepest_derivative", p.steepest_derivative}};
+  } else {
+    j["phase_change"] = nullptr;
+  }
+  j["final_icl_score"] =
+      icl_score.empty() ? nlohmann::ordered_json(nullptr) : number(icl_score.back());
+  j["final_icl_stderr"] =
+      icl_stderr.empty() ? nlohmann::ordered_json(nullptr) : number(icl_stderr.back());
+  j["early_loss"] = numbers(early_loss);
+  j["late_loss"] = numbers(late_loss);
+  j["icl_score_smoothed"] = numbers(icl_score_smoothed);
+  j["d_icl_d_logtokens"] = numbers(d_icl_d_logtokens);
+  j["d2_icl_d_logtokens2"] = numbers(d2_icl_d_logtokens2);
+  j["parameters"] = {
+      {"early_index", positions.early_index},
+      {"late_index", positions.late_index},
+      {"early_window", window_json(positions.early_window)},
+      {"late_window", window_json(positions.late_window)},
+      {"defaults_scaled_to_n_ctx", positions.defaults_scaled},
+      {"n_ctx", n_ctx},
+      {"n_eval", n_eval},
+      {"n_snapshots", int64_t(steps.size())},
+      {"sigma_snapshots", sigma_snapshots},
+      {"min_drop_nats", min_drop_nats},
+      {"loss_unit", "nats"},
+      {"score",
+       "mean over sequences of (mean loss over late_window - mean loss over early_window)"},
+      {"smoothing",
+       "Gaussian over snapshot index, sigma_snapshots; near the ends a "
+       "Gaussian-weighted line fit"},
+      {"derivative_axis", "ln(tokens); snapshots with tokens == 0 are null"},
+      {"window_rule",
+       "span around the most negative derivative of the smoothed score where the derivative is "
+       "<= half that minimum; reported if the smoothed score falls by >= min_drop_nats across it"},
+  };
+  return j;
+}
+
+}  // namespace cs::analysis

@@ -1,0 +1,49 @@
+#pragma once
+// The pictures of the ICL analysis (SPEC.md §2), built on report/plot.h: the talk's per-token
+// loss heatmap (training tokens x token index), the ICL score curve, its derivatives, the
+// training-loss curve, and several runs on one plot.
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analysis/icl.h"
+#include "analysis/loss_bump.h"
+#include "report/plot.h"
+
+namespace cs::report {
+
+// The training log as logged, for the loss-curve picture.
+struct LossLog {
+  std::vector<int64_t> tokens;
+  std::vector<double> loss;
+};
+
+// per_token_loss: [n_snapshots, n_ctx], the mean over sequences (analysis::mean_over_sequences).
+// log_tokens: training tokens on a log axis (snapshots at 0 tokens left out) or linear.
+Heatmap icl_heatmap(const analysis::IclResult& icl, std::span<const float> per_token_loss,
+                    bool log_tokens = true);
+// The same minus each snapshot's mean over positions: how loss depends on position, the in-context
+// part, stands out from the overall fall of the loss during training.
+Heatmap icl_relative_heatmap(const analysis::IclResult& icl, std::span<const float> per_token_loss,
+                             bool log_tokens = true);
+Figure icl_score_figure(const analysis::IclResult& icl);
+Figure icl_derivatives_figure(const analysis::IclResult& icl);
+Figure loss_curve_figure(const LossLog& log, const analysis::LossCurveAnalysis& curve,
+                         const std::optional<analysis::PhaseChange>& phase_change);
+
+struct NamedRun {
+  std::string name;
+  const analysis::IclResult* icl = nullptr;
+  const analysis::LossCurveAnalysis* loss_curve = nullptr;  // optional
+};
+// ICL score of every run on one plot, and (when any run has a loss curve) their training losses.
+Figure icl_comparison_figure(const std::vector<NamedRun>& runs);
+
+// Writes NAME.svg and NAME.png into `dir`; returns the two paths.
+std::vector<std::string> save_both(const Figure& figure, const std::string& dir,
+                                   const std::string& name);
+std::vector<std::string> save_both(const Heatmap& heatmap, const std::string& dir,
+                                   const std::string& name);
+
+}  // namespace cs::report
