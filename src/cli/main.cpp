@@ -8,9 +8,11 @@ int main(int argc, char** argv) {
   CLI::App app{"circuitscope: train small attention-only transformers, watch in-context learning "
                "appear, and reverse-engineer the weights into circuits."};
   app.require_subcommand(1);
+  cs::cli::register_demo(app);
   cs::cli::register_tokenize(app);
   cs::cli::register_train(app);
   cs::cli::register_icl(app);
+  cs::cli::register_circuits(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,9 +10,8 @@
 #include "core/error.h"
 #include "core/gemm.h"
 #include "data/batches.h"
-#include "data/corpus.h"
-#include "data/default_corpus.h"
 #include "data/eval_set.h"
+#include "data/prepare.h"
 #include "data/tokenizer.h"
 #include "data/tokens.h"
 #include "io/atomic_file.h"
@@ -59,33 +58,25 @@ void check_resume_compatible(const run::RunConfig& saved, const run::RunConfig& 
 }
 
 // Tokens for a new run: copied from a tokenize folder, or made from text now.
-nlohmann::json prepare_tokens(const TrainOptions& o, const std::string& tokens_dir, int d_vocab) {
+nlohmann::json make_tokens(const TrainOptions& o, const std::string& tokens_dir, int d_vocab) {
   if (!o.corpus.empty() && data::is_token_dir(o.corpus)) {
     const fs::path src = fs::exists(fs::path(o.corpus) / "tokens.json") ? fs::path(o.corpus)
                                                                           : fs::path(o.corpus) / "tokens";
     fs::copy(src, tokens_dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     return {{"corpus", fs::absolute(src).string()}, {"source", "tokenize folder"}};
   }
-  const data::Corpus corpus = o.corpus.empty() ? data::read_default_corpus() : data::read_corpus(o.corpus);
-  const std::string label = o.corpus.empty() ? data::default_corpus_description() : o.corpus;
-  std::unique_ptr<data::Tokenizer> tok;
-  const auto t0 = std::chrono::steady_clock::now();
-  if (o.bytes) {
-    tok = data::make_byte_tokenizer();
-  } else {
-    data::BpeOptions bpe;
-    bpe.d_vocab = d_vocab;
-    bpe.seed = o.rc.train.seed;
-    std::fprintf(stderr, "training a %d-token BPE tokenizer on %zu documents (%.1f MB)...\n", d_vocab,
-                 corpus.size(), double(corpus.bytes()) / 1e6);
-    tok = data::train_bpe_tokenizer(corpus.docs, bpe);
-  }
-  const auto summary = data::tokenize_corpus(corpus, *tok, tokens_dir, o.eval_fraction, o.rc.train.seed, label);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "tokenized %lld documents into %lld tokens (%lld for training) in %.1fs\n",
-               static_cast<long long>(summary.n_docs), static_cast<long long>(summary.n_tokens),
-               static_cast<long long>(summary.n_train_tokens), secs);
-  return {{"corpus", label}, {"source", "text"}, {"corpus_bytes", corpus.bytes()}};
+  data::PrepareOptions prep;
+  if (!o.corpus.empty()) prep.corpus = {o.corpus};
+  prep.d_vocab = d_vocab;
+  prep.bytes = o.bytes;
+  prep.eval_fraction = o.eval_fraction;
+  prep.seed = o.rc.train.seed;
+  prep.threads = o.rc.train.threads;
+  const auto r = data::prepare_tokens(prep, tokens_dir, [](const std::string& line) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  });
+  std::fprintf(stderr, "%s\n", data::summary_line(r).c_str());
+  return {{"corpus", r.corpus_label}, {"source", "text"}, {"corpus_bytes", r.corpus_bytes}};
 }
 
 struct EvalRecord {
@@ -165,7 +156,7 @@ run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
     fs::create_directories(staging + "/snapshots");
     fs::create_directories(staging + "/eval");
     rc.run_id = run::new_run_id();
-    rc.data = prepare_tokens(o, staging + "/tokens", rc.model.d_vocab);
+    rc.data = make_tokens(o, staging + "/tokens", rc.model.d_vocab);
     const data::TokenStore store = data::TokenStore::open(staging + "/tokens");
     rc.model.d_vocab = store.d_vocab();
     const int T = rc.model.n_ctx;

@@ -14,7 +14,7 @@ struct TrainOptions {
   std::string out;
   run::RunConfig rc;   // model and training settings; d_vocab is the tokenizer's
   bool bytes = false;  // byte-level tokens instead of BPE
-  double eval_fraction = 0.05;
+  double eval_fraction = 0.1;
   bool resume = false;
   bool force = false;
   // Flags the user gave explicitly (config field names): on --resume they must agree with the

@@ -1,0 +1,164 @@
+// `circuitscope demo`: README's main job. Trains a 1-layer and a 2-layer attention-only model of
+// the same width on the same tokens and budget, measures in-context learning over training for
+// both, and says plainly whether the 2-layer model went through the phase change and the 1-layer
+// model did not (issue "In-context learning over training").
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "data/prepare.h"
+#include "data/tokens.h"
+#include "io/atomic_file.h"
+#include "report/icl_runs.h"
+#include "train/trainer.h"
+
+namespace cs::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The configurations the demo trains; docs/demo.md records the sweep that chose them.
+struct DemoRecipe {
+  const char* name;
+  int d_vocab, d_model, n_heads, d_head, n_ctx, batch;
+  double lr;
+  int64_t warmup;
+  int64_t steps;
+  const char* positions;
+  const char* normalization;
+  int snapshots, n_eval;
+};
+
+constexpr DemoRecipe kQuick = {"quick", 2048, 128, 8, 16, 512, 8, 3e-3, 100, 1500, "shortformer", "LN", 40, 64};
+constexpr DemoRecipe kFull = {"full", 2048, 128, 8, 16, 512, 8, 3e-3, 100, 12000, "shortformer", "LN", 100, 256};
+
+struct DemoArgs {
+  std::string out = "demo";
+  bool full = false;
+  int threads = 2;
+  uint64_t seed = 0;
+  int64_t steps = 0;  // 0: the recipe's
+  std::string corpus;  // empty: the built-in corpus
+  bool bytes = false;
+};
+
+TrainOptions train_options(const DemoRecipe& r, const DemoArgs& a, int n_layers, const std::string& tokens,
+                           const std::string& out) {
+  TrainOptions o;
+  o.corpus = tokens;
+  o.out = out;
+  o.force = true;  // the demo folder is the demo's own: a re-run replaces it
+  o.label = std::to_string(n_layers) + "L";
+  auto& m = o.rc.model;
+  m.n_layers = n_layers;
+  m.d_model = r.d_model;
+  m.n_heads = r.n_heads;
+  m.d_head = r.d_head;
+  m.n_ctx = r.n_ctx;
+  m.d_vocab = r.d_vocab;
+  m.positional_embedding_type = parse_positions(r.positions);
+  m.normalization_type = parse_normalization(r.normalization);
+  auto& t = o.rc.train;
+  t.batch = r.batch;
+  t.lr = r.lr;
+  t.warmup_steps = r.warmup;
+  t.steps = a.steps > 0 ? a.steps : r.steps;
+  t.seed = a.seed;
+  t.threads = a.threads;
+  t.n_snapshots = r.snapshots;
+  t.n_eval = r.n_eval;
+  return o;
+}
+
+nlohmann::json phase_json(const std::optional<analysis::PhaseChange>& p) {
+  if (!p) return nullptr;
+  return {{"start_tokens", p->start_tokens}, {"end_tokens", p->end_tokens}, {"delta_nats", p->delta_nats}};
+}
+
+void run_demo(const DemoArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const DemoRecipe& r = a.full ? kFull : kQuick;
+  fs::create_directories(a.out);
+  const std::string tokens = a.out + "/tokens";
+  const int d_vocab = a.bytes ? 257 : r.d_vocab;
+  // Tokens are reused across demo runs when they came from the built-in corpus at this vocabulary.
+  if (!a.corpus.empty() || !data::is_token_dir(tokens) || data::TokenStore::open(tokens).d_vocab() != d_vocab) {
+    std::fprintf(stderr, "demo: tokenizing %s\n", a.corpus.empty() ? "the built-in corpus" : a.corpus.c_str());
+    fs::remove_all(tokens);
+    data::PrepareOptions prep;
+    if (!a.corpus.empty()) prep.corpus = {a.corpus};
+    prep.bytes = a.bytes;
+    prep.d_vocab = r.d_vocab;
+    prep.seed = a.seed;
+    prep.threads = a.threads;
+    data::prepare_tokens(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
+  }
+  std::fprintf(stderr, "demo: recipe '%s': d_model %d, %d heads x %d, n_ctx %d, vocab %d, %s positions, %s, "
+               "batch %d, lr %g, %lld steps per model\n", r.name, r.d_model, r.n_heads, r.d_head, r.n_ctx,
+               r.d_vocab, r.positions, r.normalization, r.batch, r.lr,
+               static_cast<long long>(a.steps > 0 ? a.steps : r.steps));
+  nlohmann::json models = nlohmann::json::array();
+  std::vector<std::string> dirs;
+  std::vector<TrainResult> trained;
+  for (int L : {1, 2}) {
+    const std::string dir = a.out + "/" + std::to_string(L) + "l";
+    trained.push_back(train(train_options(r, a, L, tokens, dir)));
+    CS_CHECK(!trained.back().interrupted, "demo interrupted; the runs so far are in " << a.out);
+    dirs.push_back(dir);
+  }
+  report::IclArgs icl;
+  icl.dirs = dirs;
+  icl.out = a.out;
+  const auto results = report::run_icl(icl);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& res = results[i];
+    models.push_back({{"run_dir", dirs[i]},
+                      {"n_layers", int(i) + 1},
+                      {"final_loss", trained[i].final_loss},
+                      {"final_icl_score", res.icl.icl_score.back()},
+                      {"final_icl_stderr", res.icl.icl_stderr.back()},
+                      {"phase_change", phase_json(res.icl.phase_change)},
+                      {"induction_heads", nlohmann::json::array()},
+                      {"wall_seconds", trained[i].wall_seconds},
+                      {"tokens_per_second", trained[i].tokens_per_second}});
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double gap = results[0].icl.icl_score.back() - results[1].icl.icl_score.back();
+  const bool bar = gap >= 0.2 && results[1].icl.phase_change && !results[0].icl.phase_change;
+  nlohmann::json summary = {{"wall_seconds", wall},
+                            {"recipe", r.name},
+                            {"models", models},
+                            {"icl_gap_nats", gap},
+                            {"phase_change_seen_in_2l_only", bool(results[1].icl.phase_change) && !results[0].icl.phase_change}};
+  io::write_file_atomic(a.out + "/summary.json", summary.dump(2) + "\n");
+  std::printf("\ndemo finished in %.0f s; summary in %s/summary.json, pictures in %s/*/analysis and %s/icl_comparison.png\n",
+              wall, a.out.c_str(), a.out.c_str(), a.out.c_str());
+  std::printf("2L minus 1L final ICL score: %.3f nats (the papers' bar: at least 0.2); phase change: 2L %s, 1L %s\n",
+              -gap, results[1].icl.phase_change ? "yes" : "no", results[0].icl.phase_change ? "yes" : "no");
+  std::printf("%s\n", bar ? "The 2-layer model went through the phase change and the 1-layer model did not."
+                          : "This run did not show the full phase-change picture; see docs/demo.md for what the "
+                            "sweep measured and for the longer recipe (--full).");
+}
+
+}  // namespace
+
+void register_demo(CLI::App& app) {
+  auto a = std::make_shared<DemoArgs>();
+  auto* cmd = app.add_subcommand("demo", "Train a 1-layer and a 2-layer model on the built-in corpus and compare "
+                                         "their in-context learning over training (DIR/1l, DIR/2l, DIR/summary.json)");
+  cmd->add_option("--out", a->out, "Folder for the demo's runs and pictures (replaced on a re-run)")->capture_default_str();
+  cmd->add_flag("--full", a->full, "The longer recipe (see docs/demo.md)");
+  cmd->add_option("--threads", a->threads, "Threads")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+  cmd->add_option("--steps", a->steps, "Override the recipe's steps per model (a smoke test uses a few)");
+  cmd->add_option("--corpus", a->corpus, "Another corpus instead of the built-in one (file or folder)");
+  cmd->add_flag("--bytes", a->bytes, "Byte-level tokens instead of the recipe's BPE");
+  cmd->callback([a] { run_demo(*a); });
+}
+
+}  // namespace cs::cli

@@ -1,0 +1,34 @@
+#pragma once
+// The in-context-learning analysis of whole run folders (SPEC.md §2): reads each run's
+// eval/per_sequence_loss.npy, eval/snapshots.json and metrics.jsonl, writes analysis/icl.json,
+// icl_score.npy and the pictures; with several runs, the comparison plot. Used by `icl` and `demo`.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/icl.h"
+#include "analysis/loss_bump.h"
+#include "report/plot_icl.h"
+
+namespace cs::report {
+
+struct IclArgs {
+  std::vector<std::string> dirs;
+  std::string out;
+  std::string early_window, late_window;
+  double sigma = 2.0;
+  double min_drop = 0.15;
+  bool linear_tokens = false;
+};
+
+struct RunResult {
+  std::string dir, name;
+  analysis::IclResult icl;
+  report::LossLog loss;
+  std::optional<analysis::LossCurveAnalysis> curve;
+};
+
+// Analyses every run, prints a table on stdout and returns the results.
+std::vector<RunResult> run_icl(const IclArgs& args);
+
+}  // namespace cs::report

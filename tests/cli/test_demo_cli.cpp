@@ -1,0 +1,39 @@
+// A seconds-long smoke run of `circuitscope demo` on a small generated corpus: both runs, the ICL
+// analysis and summary.json with the keys scripts read.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../common/run_cli.h"
+#include "../data/text_gen.h"
+#include "../io/temp_dir.h"
+#include "io/atomic_file.h"
+
+namespace cs {
+namespace {
+
+TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
+  test::TempDir tmp;
+  std::string text;
+  for (int d = 0; d < 220; ++d) text += (d ? "\n\f\n" : "") + test::generated_text(7 + d, 1400);
+  test::write_bytes(tmp / "corpus.txt", text);
+  const auto r = test::run_cli("demo --out " + (tmp / "demo") + " --corpus " + (tmp / "corpus.txt") +
+                               " --bytes --steps 4 --threads 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(io::read_file(tmp / "demo/summary.json"));
+  ASSERT_EQ(summary.at("models").size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    const auto& m = summary["models"][i];
+    EXPECT_EQ(m.at("n_layers"), i + 1);
+    EXPECT_TRUE(m.at("final_icl_score").is_number());
+    EXPECT_GT(m.at("final_loss").get<double>(), 0.0);
+    EXPECT_GT(m.at("tokens_per_second").get<double>(), 0.0);
+    EXPECT_TRUE(m.contains("phase_change"));
+    EXPECT_TRUE(std::filesystem::exists(m.at("run_dir").get<std::string>() + "/analysis/icl.json"));
+  }
+  EXPECT_GT(summary.at("wall_seconds").get<double>(), 0.0);
+  EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_comparison.png"));
+}
+
+}  // namespace
+}  // namespace cs
