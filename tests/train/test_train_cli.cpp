@@ -12,6 +12,8 @@
 #include "../common/run_cli.h"
 #include "../data/text_gen.h"
 #include "../io/temp_dir.h"
+#include <nlohmann/json.hpp>
+
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "run/snapshot.h"
@@ -155,6 +157,38 @@ void check_exact_resume(int sig) {
 TEST(TrainCli, ResumesExactlyAfterSigint) { check_exact_resume(SIGINT); }
 TEST(TrainCli, ResumesExactlyAfterSigterm) { check_exact_resume(SIGTERM); }
 TEST(TrainCli, ResumesExactlyAfterKill9) { check_exact_resume(SIGKILL); }
+
+}  // namespace
+}  // namespace cs
+
+namespace cs {
+namespace {
+
+// The run folder opens in Python with numpy alone, and the independent PyTorch model computes the
+// same evaluation loss from the last snapshot as the engine did during training.
+TEST(TrainCli, PythonReadsTheRunAndAgreesOnTheLoss) {
+  if (std::system("/usr/bin/python3 -c 'import numpy, torch' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "python3-numpy or python3-torch is not installed";
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), run = tmp / "run";
+  ASSERT_EQ(test::run_cli("train --corpus " + corpus + " --out " + run + kModel +
+                          " --steps 30 --positions rotary --normalization LN").code, 0);
+  const std::string cmd = "/usr/bin/python3 " + std::string(CS_SOURCE_DIR) + "/python/check_run.py " + run;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  for (const auto& [name, shape] : j.at("expected_shapes").items())
+    EXPECT_EQ(j.at("shapes").at(name), shape) << name;
+  EXPECT_TRUE(j.at("shapes").contains("unembed.b_U"));
+  EXPECT_EQ(j.at("metadata").at("step"), "30");
+  EXPECT_LT(j.at("max_abs_loss_diff").get<double>(), 1e-4);
+  EXPECT_GT(j.at("mean_loss").get<double>(), 1.0);
+}
 
 }  // namespace
 }  // namespace cs
