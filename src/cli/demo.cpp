@@ -34,8 +34,8 @@ struct DemoRecipe {
   int snapshots, n_eval;
 };
 
-constexpr DemoRecipe kQuick = {"quick", 2048, 128, 8, 16, 512, 8, 3e-3, 100, 1500, "shortformer", "LN", 40, 64};
-constexpr DemoRecipe kFull = {"full", 2048, 128, 8, 16, 512, 8, 3e-3, 100, 12000, "shortformer", "LN", 100, 256};
+constexpr DemoRecipe kQuick = {"quick", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 4000, "shortformer", "LN", 50, 64};
+constexpr DemoRecipe kFull = {"full", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 30000, "shortformer", "LN", 100, 128};
 
 struct DemoArgs {
   std::string out = "demo";
