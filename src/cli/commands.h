@@ -7,6 +7,7 @@ namespace cs::cli {
 void register_tokenize(CLI::App& app);
 void register_train(CLI::App& app);
 void register_icl(CLI::App& app);
+void register_circuits(CLI::App& app);
 void register_demo(CLI::App& app);
 
 }  // namespace cs::cli

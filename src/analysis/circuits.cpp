@@ -1,0 +1,174 @@
+#include "analysis/circuits.h"
+
+#include "core/error.h"
+#include "data/tokenizer.h"
+
+namespace cs::analysis {
+
+namespace {
+
+template <class T>
+Mat to_mat(const T* p, int64_t rows, int64_t cols) {
+  using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  return Eigen::Map<const RowMajor>(p, rows, cols).template cast<double>();
+}
+
+std::string block(int layer) { return "blocks." + std::to_string(layer) + "."; }
+
+}  // namespace
+
+void check_head(const Config& cfg, int layer, int head) {
+  CS_CHECK(layer >= 0 && layer < cfg.n_layers,
+           "layer " << layer << " out of range [0, " << cfg.n_layers << ")");
+  CS_CHECK(head >= 0 && head < cfg.n_heads,
+           "head " << head << " out of range [0, " << cfg.n_heads << ")");
+}
+
+template <class T>
+HeadWeights head_weights(const Params<T>& p, int layer, int head) {
+  check_head(p.cfg, layer, head);
+  const int64_t D = p.cfg.d_model, K = p.cfg.d_head;
+  const std::string b = block(layer) + "attn.";
+  HeadWeights w;
+  w.W_Q = to_mat(p[b + "W_Q"] + head * D * K, D, K);
+  w.W_K = to_mat(p[b + "W_K"] + head * D * K, D, K);
+  w.W_V = to_mat(p[b + "W_V"] + head * D * K, D, K);
+  w.W_O = to_mat(p[b + "W_O"] + head * K * D, K, D);
+  return w;
+}
+
+template <class T>
+Params<T> fold_layer_norm(const Params<T>& p) {
+  Params<T> out = p;
+  if (p.cfg.normalization_type != Normalization::LN) return out;
+  const int64_t D = p.cfg.d_model, K = p.cfg.d_head, H = p.cfg.n_heads, V = p.cfg.d_vocab;
+  for (int l = 0; l < p.cfg.n_layers; ++l) {
+    const T* scale = p[block(l) + "ln1.w"];
+    for (const char* name : {"attn.W_Q", "attn.W_K", "attn.W_V"}) {
+      T* W = out[block(l) + name];
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t d = 0; d < D; ++d)
+          for (int64_t k = 0; k < K; ++k) W[(h * D + d) * K + k] *= scale[d];
+    }
+  }
+  const T* scale = p["ln_final.w"];
+  T* W = out["unembed.W_U"];
+  for (int64_t d = 0; d < D; ++d)
+    for (int64_t v = 0; v < V; ++v) W[d * V + v] *= scale[d];
+  return out;
+}
+
+std::string circuit_caveat(const Config& cfg) {
+  std::string s;
+  auto add = [&](const std::string& part) { s += (s.empty() ? "" : "; ") + part; };
+  if (cfg.positional_embedding_type == Positions::standard)
+    add("standard positions are added to the residual stream, so the token circuits leave out "
+        "the positional part every head also reads and moves");
+  if (cfg.positional_embedding_type == Positions::rotary)
+    add("rotary positions: the token QK circuit is the attention score at offset 0");
+  if (cfg.normalized())
+    add("normalization " + to_string(cfg.normalization_type) +
+        ": LayerNorm scales folded into the weights; circuits are exact up to each token's "
+        "1/scale");
+  return s;
+}
+
+FactoredMatrix W_OV(const HeadWeights& w) { return FactoredMatrix(w.W_V, w.W_O); }
+FactoredMatrix W_QK(const HeadWeights& w) { return FactoredMatrix(w.W_Q, w.W_K.transpose()); }
+
+template <class T>
+Mat W_E(const Params<T>& p) {
+  return to_mat(p["embed.W_E"], p.cfg.d_vocab, p.cfg.d_model);
+}
+
+template <class T>
+Mat W_pos(const Params<T>& p) {
+  CS_CHECK(p.cfg.has_pos_embed(), "rotary models have no W_pos: no positional QK terms");
+  return to_mat(p["pos_embed.W_pos"], p.cfg.n_ctx, p.cfg.d_model);
+}
+
+template <class T>
+Mat W_U(const Params<T>& p) {
+  return to_mat(p["unembed.W_U"], p.cfg.d_model, p.cfg.d_vocab);
+}
+
+template <class T>
+FactoredMatrix OV_circuit(const Params<T>& p, int layer, int head) {
+  const HeadWeights w = head_weights(p, layer, head);
+  return FactoredMatrix(W_E(p) * w.W_V, w.W_O * W_U(p));
+}
+
+std::string to_string(QKPart part) {
+  switch (part) {
+    case QKPart::token_token:
+      return "token_token";
+    case QKPart::token_position:
+      return "token_position";
+    case QKPart::position_token:
+      return "position_token";
+    case QKPart::position_position:
+      return "position_position";
+  }
+  return "?";
+}
+
+std::vector<QKPart> qk_parts(const Config& cfg) {
+  if (!cfg.has_pos_embed()) return {QKPart::token_token};
+  return {QKPart::token_token, QKPart::token_position, QKPart::position_token,
+          QKPart::position_position};
+}
+
+std::string qk_label(const Config& cfg) {
+  return cfg.has_pos_embed() ? "token QK circuit W_E W_QK W_E^T"
+                             : "token QK circuit W_E W_QK W_E^T at offset 0 (rotary positions)";
+}
+
+template <class T>
+FactoredMatrix QK_circuit(const Params<T>& p, int layer, int head, QKPart part) {
+  const HeadWeights w = head_weights(p, layer, head);
+  const bool pos_dest = part == QKPart::position_token || part == QKPart::position_position;
+  const bool pos_src = part == QKPart::token_position || part == QKPart::position_position;
+  CS_CHECK(!(pos_dest || pos_src) || p.cfg.has_pos_embed(),
+           "QK part " << to_string(part) << " needs learned positions; this model uses "
+                      << to_string(p.cfg.positional_embedding_type));
+  const Mat dest = pos_dest ? W_pos(p) : W_E(p);
+  const Mat src = pos_src == pos_dest ? dest : pos_src ? W_pos(p) : W_E(p);
+  return FactoredMatrix(dest * w.W_Q, w.W_K.transpose() * src.transpose());
+}
+
+template <class T>
+FactoredMatrix direct_path(const Params<T>& p) {
+  return FactoredMatrix(W_E(p), W_U(p));
+}
+
+std::string token_string(int64_t id, const data::Tokenizer* tokenizer) {
+  if (tokenizer && id >= 0 && id < tokenizer->d_vocab()) return tokenizer->piece(int32_t(id));
+  std::string s = std::to_string(id);
+  s.insert(s.begin(), '#');
+  return s;
+}
+
+std::vector<TokenEntry> top_k_tokens(const FactoredMatrix& circuit, Axis axis, int64_t index,
+                                     int64_t k, const data::Tokenizer* tokenizer, bool largest) {
+  const std::vector<Entry> entries = axis == Axis::row ? circuit.top_k_row(index, k, largest)
+                                                       : circuit.top_k_column(index, k, largest);
+  std::vector<TokenEntry> out;
+  for (const Entry& e : entries)
+    out.push_back({e.index, token_string(e.index, tokenizer), e.value});
+  return out;
+}
+
+#define CS_INSTANTIATE(T)                                                 \
+  template HeadWeights head_weights(const Params<T>&, int, int);          \
+  template Params<T> fold_layer_norm(const Params<T>&);                   \
+  template Mat W_E(const Params<T>&);                                     \
+  template Mat W_pos(const Params<T>&);                                   \
+  template Mat W_U(const Params<T>&);                                     \
+  template FactoredMatrix OV_circuit(const Params<T>&, int, int);         \
+  template FactoredMatrix QK_circuit(const Params<T>&, int, int, QKPart); \
+  template FactoredMatrix direct_path(const Params<T>&);
+CS_INSTANTIATE(float)
+CS_INSTANTIATE(double)
+#undef CS_INSTANTIATE
+
+}  // namespace cs::analysis
