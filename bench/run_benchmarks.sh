@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 configs="${1:-tiny,small,tl}"
 threads=2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCS_BENCH=ON > /dev/null
 cmake --build build -j2 --target bench_train_step > /dev/null
 out=$(mktemp -d)
 for c in ${configs//,/ }; do
