@@ -9,5 +9,9 @@ void register_train(CLI::App& app);
 void register_icl(CLI::App& app);
 void register_circuits(CLI::App& app);
 void register_demo(CLI::App& app);
+void register_heads(CLI::App& app);
+void register_ablate(CLI::App& app);
+void register_paths(CLI::App& app);
+void register_probes(CLI::App& app);
 
 }  // namespace cs::cli

@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   cs::cli::register_train(app);
   cs::cli::register_icl(app);
   cs::cli::register_circuits(app);
+  cs::cli::register_heads(app);
+  cs::cli::register_ablate(app);
+  cs::cli::register_paths(app);
+  cs::cli::register_probes(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,249 @@
+#include "analysis/ablation.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "analysis/ablation_windows.h"
+#include "analysis/row_loss.h"
+#include "core/error.h"
+#include "core/gemm.h"
+#include "model/forward.h"
+
+namespace cs::analysis {
+
+namespace detail {
+
+WindowRows::WindowRows(const IclPositions& p) {
+  for (int64_t i = p.early_window.first; i <= p.early_window.last; ++i) pos.push_back(i);
+  for (int64_t i = p.late_window.first; i <= p.late_window.last; ++i) pos.push_back(i);
+  n_early = p.early_window.size();
+  n_late = p.late_window.size();
+  seq_len = p.late_window.last + 1;
+}
+
+void check_eval_windows(const Config& cfg, const std::vector<int32_t>& windows, int64_t n_eval,
+                        int64_t width, const IclPositions& p) {
+  CS_CHECK(n_eval >= 1, "ablation needs at least one evaluation sequence");
+  CS_CHECK(int64_t(windows.size()) == n_eval * width,
+           "evaluation sequences hold " << windows.size() << " tokens, expected " << n_eval << " x "
+                                        << width);
+  CS_CHECK(p.early_window.first >= 0 && p.early_window.last < p.late_window.first,
+           "ICL windows must be ordered and non-negative");
+  CS_CHECK(width >= p.late_window.last + 2,
+           "evaluation sequences of " << width << " tokens cannot give the loss at position "
+                                      << p.late_window.last << " (it predicts token "
+                                      << p.late_window.last + 1 << ")");
+  CS_CHECK(p.late_window.last + 1 <= cfg.n_ctx,
+           "late window ends at position " << p.late_window.last << ", beyond n_ctx " << cfg.n_ctx);
+  for (int32_t t : windows)
+    CS_CHECK(t >= 0 && t < cfg.d_vocab, "evaluation token " << t
+                                                            << " is not in the model's vocabulary [0, "
+                                                            << cfg.d_vocab << ")");
+}
+
+void chunk_tokens(const std::vector<int32_t>& windows, int64_t width, int64_t b0, int64_t c,
+                  const WindowRows& w, std::vector<int32_t>& inputs, std::vector<int32_t>& targets) {
+  inputs.resize(size_t(c * w.seq_len));
+  targets.resize(size_t(c * w.size()));
+  for (int64_t b = 0; b < c; ++b) {
+    const int32_t* row = windows.data() + (b0 + b) * width;
+    std::copy_n(row, w.seq_len, inputs.data() + b * w.seq_len);
+    for (int64_t r = 0; r < w.size(); ++r) targets[size_t(b * w.size() + r)] = row[w.pos[size_t(r)] + 1];
+  }
+}
+
+template <class T>
+void window_losses(const Params<T>& params, const T* stream_rows, const int32_t* targets,
+                   int64_t rows, std::vector<T>& logits, double* losses) {
+  const int64_t D = params.cfg.d_model, V = params.cfg.d_vocab;
+  logits.resize(size_t(rows * V));
+  gemm<T>(false, false, rows, V, D, T(1), stream_rows, D, params["unembed.W_U"], V, T(0),
+          logits.data(), V);
+  for (int64_t r = 0; r < rows; ++r) losses[r] = row_loss(logits.data() + r * V, V, targets[r]);
+}
+
+void add_window_means(const double* losses, int64_t c, const WindowRows& w, double& early_sum,
+                      double& late_sum) {
+  for (int64_t b = 0; b < c; ++b) {
+    const double* l = losses + b * w.size();
+    double e = 0, t = 0;
+    for (int64_t r = 0; r < w.n_early; ++r) e += l[r];
+    for (int64_t r = w.n_early; r < w.size(); ++r) t += l[r];
+    early_sum += e / double(w.n_early);
+    late_sum += t / double(w.n_late);
+  }
+}
+
+void IclSums::merge(const IclSums& o) {
+  for (size_t i = 0; i < early.size(); ++i) {
+    early[i] += o.early[i];
+    late[i] += o.late[i];
+  }
+}
+
+template void window_losses<float>(const Params<float>&, const float*, const int32_t*, int64_t,
+                                   std::vector<float>&, double*);
+template void window_losses<double>(const Params<double>&, const double*, const int32_t*, int64_t,
+                                    std::vector<double>&, double*);
+
+}  // namespace detail
+
+using namespace detail;
+
+std::string to_string(AblationKind kind) {
+  return kind == AblationKind::full ? "full" : "pattern-preserving";
+}
+
+std::vector<double> HeadAblationIcl::delta_icl() const {
+  std::vector<double> d;
+  for (double x : icl) d.push_back(x - clean_icl);
+  return d;
+}
+
+double HeadAblationIcl::delta_icl(int layer, int head) const {
+  CS_CHECK(layer >= 0 && layer < n_layers, "layer " << layer << " out of range [0, " << n_layers << ")");
+  CS_CHECK(head >= 0 && head < n_heads, "head " << head << " out of range [0, " << n_heads << ")");
+  return icl[size_t(layer * n_heads + head)] - clean_icl;
+}
+
+bool linear_path_applies(const Config& cfg, AblationKind kind) {
+  return kind == AblationKind::pattern_preserving && !cfg.normalized();
+}
+
+namespace {
+
+HeadAblationIcl finish(const IclSums& s, const Config& c, int64_t n_eval, AblationKind kind) {
+  HeadAblationIcl r;
+  r.n_layers = c.n_layers;
+  r.n_heads = c.n_heads;
+  r.n_eval = n_eval;
+  r.kind = kind;
+  const double n = double(n_eval);
+  r.clean_early = s.early[0] / n;
+  r.clean_late = s.late[0] / n;
+  r.clean_icl = r.clean_late - r.clean_early;
+  for (size_t v = 1; v < s.early.size(); ++v) {
+    r.early.push_back(s.early[v] / n);
+    r.late.push_back(s.late[v] / n);
+    r.icl.push_back(r.late.back() - r.early.back());
+  }
+  return r;
+}
+
+// Window-row losses of a pass, added to variant v's sums.
+template <class T>
+void add_pass(const Params<T>& params, const Activations<T>& acts, const WindowRows& w,
+              const std::vector<int32_t>& targets, std::vector<T>& rows, std::vector<T>& logits,
+              std::vector<double>& losses, IclSums& sums, size_t v) {
+  const int64_t c = acts.B, D = params.cfg.d_model, nw = w.size();
+  rows.resize(size_t(c * nw * D));
+  const T* x = acts.final_input();
+  for (int64_t b = 0; b < c; ++b)
+    for (int64_t r = 0; r < nw; ++r)
+      std::copy_n(x + (b * acts.Tn + w.pos[size_t(r)]) * D, D, rows.data() + (b * nw + r) * D);
+  losses.resize(size_t(c * nw));
+  window_losses(params, rows.data(), targets.data(), c * nw, logits, losses.data());
+  add_window_means(losses.data(), c, w, sums.early[v], sums.late[v]);
+}
+
+}  // namespace
+
+template <class T>
+HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int32_t>& windows,
+                                 int64_t n_eval, int64_t width, const IclPositions& positions,
+                                 AblationKind kind, int batch) {
+  const Config& c = params.cfg;
+  check_eval_windows(c, windows, n_eval, width, positions);
+  CS_CHECK(batch >= 1, "ablation batch must be at least 1, got " << batch);
+  const WindowRows w(positions);
+  const int L = c.n_layers, H = c.n_heads;
+  const int64_t n_chunks = (n_eval + batch - 1) / batch;
+  IclSums total(1 + L * H);
+  std::string error;
+#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel() && n_chunks > 1)
+  for (int64_t k = 0; k < n_chunks; ++k) {
+    try {
+      const int64_t b0 = k * batch, nb = std::min<int64_t>(batch, n_eval - b0);
+      std::vector<int32_t> inputs, targets;
+      chunk_tokens(windows, width, b0, nb, w, inputs, targets);
+      Activations<T> clean(c, nb, w.seq_len), var(c, nb, w.seq_len);
+      clean.set_tokens(inputs.data());
+      var.set_tokens(inputs.data());
+      forward(params, clean);
+      IclSums sums(1 + L * H);
+      std::vector<T> rows, logits;
+      std::vector<double> losses;
+      add_pass(params, clean, w, targets, rows, logits, losses, sums, 0);
+      Interventions<T> iv;
+      if (kind == AblationKind::pattern_preserving) iv.freeze_patterns = &clean;
+      for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) {
+          iv.ablate = {{l, h, HeadAblation::Kind::zero}};
+          forward(params, var, &iv);
+          add_pass(params, var, w, targets, rows, logits, losses, sums, size_t(1 + l * H + h));
+        }
+#pragma omp critical(cs_ablation_sums)
+      total.merge(sums);
+    } catch (const std::exception& e) {
+#pragma omp critical(cs_ablation_sums)
+      if (error.empty()) error = e.what();
+    }
+  }
+  if (!error.empty()) fail(error);
+  return finish(total, c, n_eval, kind);
+}
+
+IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
+                                    const std::function<Params<float>(int64_t)>& load,
+                                    const std::vector<int32_t>& windows, int64_t n_eval,
+                                    int64_t width, const IclPositions& positions,
+                                    AblationKind kind, int batch) {
+  CS_CHECK(n_snapshots >= 1, "no snapshots to ablate");
+  const Params<float> first = load(0);
+  const Config c = first.cfg;
+  check_eval_windows(c, windows, n_eval, width, positions);
+  const bool linear = linear_path_applies(c, kind);
+  IclAblationSweep out;
+  out.n_layers = c.n_layers;
+  out.n_heads = c.n_heads;
+  out.n_eval = n_eval;
+  out.kind = kind;
+  out.method = linear ? "linear" : "interventions";
+  out.snapshots.resize(size_t(n_snapshots));
+  std::string error;
+  // One snapshot per thread: every GEMM inside stays single-threaded and no thread waits on
+  // another's fork/join.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < n_snapshots; ++i) {
+    try {
+      const Params<float> p = i == 0 ? first : load(i);
+      CS_CHECK(p.cfg.n_layers == c.n_layers && p.cfg.n_heads == c.n_heads &&
+                   p.cfg.d_vocab == c.d_vocab && p.cfg.n_ctx == c.n_ctx,
+               "snapshot " << i << " has another shape than snapshot 0");
+      out.snapshots[size_t(i)] =
+          linear ? ablate_heads_icl_linear(p, windows, n_eval, width, positions, batch)
+                 : ablate_heads_icl(p, windows, n_eval, width, positions, kind, batch);
+    } catch (const std::exception& e) {
+#pragma omp critical(cs_ablation_sweep)
+      if (error.empty()) error = e.what();
+    }
+  }
+  if (!error.empty()) fail(error);
+  for (const HeadAblationIcl& s : out.snapshots) {
+    out.clean_icl.push_back(s.clean_icl);
+    const std::vector<double> d = s.delta_icl();
+    out.delta_icl.insert(out.delta_icl.end(), d.begin(), d.end());
+  }
+  return out;
+}
+
+template HeadAblationIcl ablate_heads_icl<float>(const Params<float>&, const std::vector<int32_t>&,
+                                                 int64_t, int64_t, const IclPositions&,
+                                                 AblationKind, int);
+template HeadAblationIcl ablate_heads_icl<double>(const Params<double>&,
+                                                  const std::vector<int32_t>&, int64_t, int64_t,
+                                                  const IclPositions&, AblationKind, int);
+
+}  // namespace cs::analysis

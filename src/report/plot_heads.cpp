@@ -1,0 +1,161 @@
+#include "report/plot_heads.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace cs::report {
+
+namespace {
+
+std::string head_name(int l, int h) { return std::to_string(l) + "." + std::to_string(h); }
+
+std::vector<double> as_x(const std::vector<int64_t>& tokens) {
+  return std::vector<double>(tokens.begin(), tokens.end());
+}
+
+void add_phase_span(Axes& a, const analysis::IclResult* icl) {
+  if (icl && icl->phase_change)
+    a.spans.push_back({double(icl->phase_change->start_tokens), double(icl->phase_change->end_tokens),
+                       "ICL phase change"});
+}
+
+// Light grey at 0 to red at 1: the eye finds the induction heads first.
+Color heat(double v) {
+  const double t = std::clamp(std::isfinite(v) ? v : 0.0, 0.0, 1.0);
+  return {0.78 + t * (0.84 - 0.78), 0.78 - t * (0.78 - 0.12), 0.80 - t * (0.80 - 0.10)};
+}
+
+Axes score_panel(const analysis::HeadsOverTraining& h, const std::vector<double>& values,
+                 double threshold, const std::string& title, const std::string& y_label,
+                 const analysis::IclResult* icl) {
+  Axes a;
+  a.title = title;
+  a.x_label = "training tokens";
+  a.y_label = y_label;
+  a.x_scale = Scale::Log;
+  a.y_range = std::make_pair(0.0, 1.0);
+  a.h_lines = {threshold};
+  a.legend = LegendPlace::TopLeft;
+  const int64_t LH = int64_t(h.n_layers) * h.n_heads, S = int64_t(h.steps.size());
+  size_t colour = 0;
+  // Grey heads first so the coloured ones are drawn on top.
+  for (int pass = 0; pass < 2; ++pass)
+    for (int64_t i = 0; i < LH; ++i) {
+      const bool strong = values[size_t((S - 1) * LH + i)] >= threshold;
+      if (strong != (pass == 1)) continue;
+      Series s;
+      s.x = as_x(h.tokens);
+      for (int64_t t = 0; t < S; ++t) s.y.push_back(values[size_t(t * LH + i)]);
+      if (strong) {
+        s.label = head_name(int(i / h.n_heads), int(i % h.n_heads));
+        s.color = palette(colour++);
+        s.line_width = 2.2;
+      } else {
+        s.color = Color{0.75, 0.75, 0.75};
+        s.line_width = 1.0;
+      }
+      a.series.push_back(std::move(s));
+    }
+  add_phase_span(a, icl);
+  return a;
+}
+
+}  // namespace
+
+Figure heads_over_training_figure(const analysis::HeadsOverTraining& h,
+                                  const analysis::IclResult* icl, double induction_threshold,
+                                  double previous_token_threshold) {
+  Figure f;
+  f.title = "Heads over training";
+  f.panel_height = 300;
+  if (icl) {
+    Axes a;
+    a.title = "ICL score (late minus early token loss)";
+    a.x_label = "training tokens";
+    a.y_label = "nats";
+    a.x_scale = Scale::Log;
+    a.h_lines = {0.0};
+    a.legend = LegendPlace::None;
+    Series s;
+    s.x = as_x(icl->tokens);
+    s.y = icl->icl_score;
+    s.color = Color{0.1, 0.1, 0.1};
+    a.series.push_back(std::move(s));
+    add_phase_span(a, icl);
+    f.panels.push_back(std::move(a));
+  }
+  f.panels.push_back(score_panel(h, h.prefix_matching, induction_threshold,
+                                 "Prefix-matching score (induction) of every head", "score", icl));
+  f.panels.push_back(score_panel(h, h.previous_token, previous_token_threshold,
+                                 "Previous-token score of every head", "score", icl));
+  return f;
+}
+
+Figure ablation_over_training_figure(const analysis::IclAblationSweep& sweep,
+                                     const std::vector<int64_t>& tokens,
+                                     const std::vector<double>& prefix_matching) {
+  Figure f;
+  f.title = "ICL score change when each head is ablated (" + analysis::to_string(sweep.kind) + ")";
+  Axes a;
+  a.title = "Δ ICL score per head; colour: prefix-matching score at the last snapshot";
+  a.x_label = "training tokens";
+  a.y_label = "Δ ICL (nats); > 0: the head carries in-context learning";
+  a.x_scale = Scale::Log;
+  a.h_lines = {0.0};
+  a.legend = LegendPlace::TopLeft;
+  const int64_t LH = int64_t(sweep.n_layers) * sweep.n_heads, S = int64_t(tokens.size());
+  // Legend entries for the heads that matter most at the end: the three largest |ΔICL|.
+  std::vector<int64_t> order(static_cast<size_t>(LH));
+  for (int64_t i = 0; i < LH; ++i) order[size_t(i)] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+    return std::abs(sweep.delta_icl[size_t((S - 1) * LH + x)]) >
+           std::abs(sweep.delta_icl[size_t((S - 1) * LH + y)]);
+  });
+  std::vector<bool> named(static_cast<size_t>(LH), false);
+  for (size_t k = 0; k < order.size() && k < 3; ++k) named[size_t(order[k])] = true;
+  // Low scores first so the red lines end up on top.
+  std::vector<int64_t> draw(order.rbegin(), order.rend());
+  if (!prefix_matching.empty())
+    std::stable_sort(draw.begin(), draw.end(), [&](int64_t x, int64_t y) {
+      return prefix_matching[size_t(x)] < prefix_matching[size_t(y)];
+    });
+  for (int64_t i : draw) {
+    Series s;
+    s.x = as_x(tokens);
+    for (int64_t t = 0; t < S; ++t) s.y.push_back(sweep.delta_icl[size_t(t * LH + i)]);
+    const std::string name = head_name(int(i / sweep.n_heads), int(i % sweep.n_heads));
+    if (!prefix_matching.empty()) {
+      s.color = heat(prefix_matching[size_t(i)]);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s (prefix %.2f)", name.c_str(), prefix_matching[size_t(i)]);
+      if (named[size_t(i)]) s.label = buf;
+    } else {
+      s.color = palette(size_t(i));
+      if (named[size_t(i)]) s.label = name;
+    }
+    s.line_width = named[size_t(i)] ? 2.2 : 1.3;
+    a.series.push_back(std::move(s));
+  }
+  f.panels.push_back(std::move(a));
+  return f;
+}
+
+Heatmap ablation_heatmap(const analysis::HeadAblationIcl& r, int64_t step) {
+  Heatmap m;
+  m.title = "Δ ICL score per head (" + analysis::to_string(r.kind) + " ablation), step " +
+            std::to_string(step);
+  m.x_label = "head";
+  m.y_label = "layer";
+  m.colorbar_label = "Δ ICL (nats)";
+  m.rows = r.n_layers;
+  m.cols = r.n_heads;
+  for (double d : r.delta_icl()) m.values.push_back(float(d));
+  for (int h = 0; h < r.n_heads; ++h) m.x.push_back(h);
+  for (int l = 0; l < r.n_layers; ++l) m.y.push_back(l);
+  m.width = 700;
+  m.height = 200 + 60 * r.n_layers;
+  return m;
+}
+
+}  // namespace cs::report

@@ -1,0 +1,151 @@
+// `heads`, `ablate`, `paths` and `probes` end to end on a tiny run trained here with the binary:
+// the files they write, read back, and one clear error for bad input.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+
+#include "io/atomic_file.h"
+#include "io/npy.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_binary(const std::string& args) {
+  CommandResult r;
+  FILE* p = ::popen((std::string(CS_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(cs::io::read_file(p.string())); }
+
+// One run for the whole suite: 2 layers x 2 heads, bytes, n_ctx 64, five snapshots.
+class HeadsCli : public ::testing::Test {
+ protected:
+  static fs::path root, run;
+  static void SetUpTestSuite() {
+    root = fs::temp_directory_path() / ("cs-heads-cli-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    std::mt19937 rng(5);
+    std::string corpus;
+    for (int d = 0; d < 120; ++d) {
+      std::string doc;
+      while (doc.size() < 150) {
+        std::string word;
+        for (int k = 0; k < 2 + int(rng() % 5); ++k) word += char('a' + rng() % 20);
+        doc += word + (rng() % 3 ? " " : " " + word + " ");  // some words come twice
+      }
+      corpus += (d ? "\n\f\n" : "") + doc;
+    }
+    std::ofstream((root / "corpus.txt").string()) << corpus;
+    run = root / "run";
+    const CommandResult r = run_binary(
+        "train --corpus " + (root / "corpus.txt").string() + " --bytes --out " + run.string() +
+        " --n-layers 2 --n-heads 2 --d-model 16 --d-head 8 --n-ctx 64 --batch 4 --steps 20"
+        " --snapshots 5 --eval-count 16 --eval-fraction 0.25 --threads 1");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  static void TearDownTestSuite() { fs::remove_all(root); }
+};
+fs::path HeadsCli::root, HeadsCli::run;
+
+TEST_F(HeadsCli, HeadsWritesEveryHeadAndTheScoresOverTraining) {
+  const CommandResult r = run_binary("heads " + run.string() + " --over-training --threads 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = read_json(run / "analysis" / "heads.json");
+  EXPECT_EQ(j["snapshot_step"], 20);
+  ASSERT_EQ(j["heads"].size(), 4u);
+  for (const char* key : {"layer", "head", "ov_copying_score", "qk_copying_score", "prefix_matching",
+                          "previous_token", "copying_r", "copying_scaled", "kinds"})
+    EXPECT_TRUE(j["heads"][0].contains(key)) << key;
+  EXPECT_EQ(j["thresholds"]["induction"], 0.3);
+  const cs::io::NpyArray pm =
+      cs::io::read_npy((run / "analysis" / "heads_over_training_prefix_matching.npy").string());
+  const size_t n_snap = read_json(run / "eval" / "snapshots.json")["steps"].size();
+  EXPECT_EQ(pm.shape, (std::vector<int64_t>{int64_t(n_snap), 2, 2}));
+  for (double v : pm.to_double()) EXPECT_TRUE(v >= 0 && v <= 1) << v;
+  EXPECT_TRUE(fs::exists(run / "analysis" / "heads_over_training.png"));
+}
+
+TEST_F(HeadsCli, AblateWritesDeltaIclForEverySnapshot) {
+  CommandResult r = run_binary("ablate " + run.string() + " --threads 2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  nlohmann::json j = read_json(run / "analysis" / "ablation_icl.json");
+  EXPECT_EQ(j["kind"], "pattern-preserving");
+  EXPECT_EQ(j["method"], "linear");
+  const cs::io::NpyArray d = cs::io::read_npy((run / "analysis" / "ablation_icl.npy").string());
+  ASSERT_EQ(d.shape.size(), 3u);
+  EXPECT_EQ(d.shape[1], 2);
+  EXPECT_EQ(d.shape[2], 2);
+  EXPECT_EQ(d.to_double()[3], j["delta_icl"][0][1][1].get<double>());
+  EXPECT_TRUE(fs::exists(run / "analysis" / "ablation_icl.svg"));
+
+  r = run_binary("ablate " + run.string() + " --full --snapshots last --threads 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  j = read_json(run / "analysis" / "ablation_icl.json");
+  EXPECT_EQ(j["method"], "interventions");
+  EXPECT_EQ(j["steps"].size(), 1u);
+  EXPECT_TRUE(j["last_snapshot"]["heads"][0].contains("pattern-preserving"));
+  EXPECT_TRUE(j["last_snapshot"]["heads"][0].contains("full"));
+
+  r = run_binary("ablate " + run.string() + " --snapshots some");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--snapshots must be 'all' or 'last'"), std::string::npos) << r.output;
+}
+
+TEST_F(HeadsCli, PathsEndsAtTheFullModel) {
+  const CommandResult r = run_binary("paths " + run.string() + " --sequences 4 --term-sequences 2 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json j = read_json(run / "analysis" / "paths.json");
+  ASSERT_EQ(j["loss_by_order"].size(), 3u);
+  EXPECT_NEAR(j["loss_by_order"][2].get<double>(), j["clean_loss"].get<double>(), 1e-5);
+  EXPECT_EQ(j["virtual_heads"].size(), 4u);
+  EXPECT_NE(j["patterns"].get<std::string>().find("frozen"), std::string::npos);
+}
+
+TEST_F(HeadsCli, ProbesSkipWhatDoesNotFitAndRefuseWhatWasAskedFor) {
+  CommandResult r = run_binary("probes " + run.string() + " --threads 1");
+  ASSERT_EQ(r.status, 0) << r.output;
+  nlohmann::json j = read_json(run / "analysis" / "probes.json");
+  EXPECT_EQ(j["skipped"].size(), 3u);  // every built-in prompt is longer than 64 bytes
+
+  r = run_binary("probes " + run.string() + " --context 'abc def ' --answer 'abc def'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  j = read_json(run / "analysis" / "probes.json");
+  ASSERT_EQ(j["probes"].size(), 1u);
+  EXPECT_EQ(j["probes"][0]["n_answer_tokens"], 7);
+  EXPECT_EQ(j["probes"][0]["heads_by_importance"].size(), 4u);
+
+  r = run_binary("probes " + run.string() + " --probe xor");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("more than n_ctx 64"), std::string::npos) << r.output;
+}
+
+TEST_F(HeadsCli, BadSnapshotIsOneClearError) {
+  const CommandResult r = run_binary("heads " + run.string() + " --snapshot 999");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("no snapshot at step 999"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+}  // namespace
