@@ -117,13 +117,19 @@ void run_demo(const DemoArgs& a) {
   const auto results = report::run_icl(icl);
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& res = results[i];
+    analyse_heads(dirs[i], /*over_training=*/true, a.threads);
+    nlohmann::json induction = nlohmann::json::array();
+    const auto heads = nlohmann::json::parse(io::read_file(dirs[i] + "/analysis/heads.json"));
+    for (const auto& h : heads.at("heads"))
+      for (const auto& kind : h.at("kinds"))
+        if (kind == "induction") induction.push_back({h.at("layer"), h.at("head")});
     models.push_back({{"run_dir", dirs[i]},
                       {"n_layers", int(i) + 1},
                       {"final_loss", trained[i].final_loss},
                       {"final_icl_score", res.icl.icl_score.back()},
                       {"final_icl_stderr", res.icl.icl_stderr.back()},
                       {"phase_change", phase_json(res.icl.phase_change)},
-                      {"induction_heads", nlohmann::json::array()},
+                      {"induction_heads", induction},
                       {"wall_seconds", trained[i].wall_seconds},
                       {"tokens_per_second", trained[i].tokens_per_second}});
   }

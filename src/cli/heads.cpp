@@ -201,6 +201,14 @@ void run_heads(const HeadsArgs& args) {
 
 }  // namespace
 
+void analyse_heads(const std::string& run_dir, bool over_training, int threads) {
+  HeadsArgs args;
+  args.run = run_dir;
+  args.over_training = over_training;
+  args.threads = threads;
+  run_heads(args);
+}
+
 void register_heads(CLI::App& app) {
   auto args = std::make_shared<HeadsArgs>();
   auto* cmd = app.add_subcommand(

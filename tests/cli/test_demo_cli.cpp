@@ -30,6 +30,9 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
     EXPECT_GT(m.at("tokens_per_second").get<double>(), 0.0);
     EXPECT_TRUE(m.contains("phase_change"));
     EXPECT_TRUE(std::filesystem::exists(m.at("run_dir").get<std::string>() + "/analysis/icl.json"));
+    EXPECT_TRUE(std::filesystem::exists(m.at("run_dir").get<std::string>() + "/analysis/heads.json"));
+    EXPECT_TRUE(std::filesystem::exists(m.at("run_dir").get<std::string>() + "/analysis/heads_over_training.json"));
+    EXPECT_TRUE(m.at("induction_heads").is_array());
   }
   EXPECT_GT(summary.at("wall_seconds").get<double>(), 0.0);
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_comparison.png"));
