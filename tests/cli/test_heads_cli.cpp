@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "../common/run_cli.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 
@@ -19,22 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_binary(const std::string& args) {
-  CommandResult r;
-  FILE* p = ::popen((std::string(CS_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using cs::test::run_cli;
 
 nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(cs::io::read_file(p.string())); }
 
@@ -59,19 +45,19 @@ class HeadsCli : public ::testing::Test {
     }
     std::ofstream((root / "corpus.txt").string()) << corpus;
     run = root / "run";
-    const CommandResult r = run_binary(
+    const cs::test::CliResult r = run_cli(
         "train --corpus " + (root / "corpus.txt").string() + " --bytes --out " + run.string() +
         " --n-layers 2 --n-heads 2 --d-model 16 --d-head 8 --n-ctx 64 --batch 4 --steps 20"
         " --snapshots 5 --eval-count 16 --eval-fraction 0.25 --threads 1");
-    ASSERT_EQ(r.status, 0) << r.output;
+    ASSERT_EQ(r.code, 0) << r.output;
   }
   static void TearDownTestSuite() { fs::remove_all(root); }
 };
 fs::path HeadsCli::root, HeadsCli::run;
 
 TEST_F(HeadsCli, HeadsWritesEveryHeadAndTheScoresOverTraining) {
-  const CommandResult r = run_binary("heads " + run.string() + " --over-training --threads 1");
-  ASSERT_EQ(r.status, 0) << r.output;
+  const cs::test::CliResult r = run_cli("heads " + run.string() + " --over-training --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json j = read_json(run / "analysis" / "heads.json");
   EXPECT_EQ(j["snapshot_step"], 20);
   ASSERT_EQ(j["heads"].size(), 4u);
@@ -88,8 +74,8 @@ TEST_F(HeadsCli, HeadsWritesEveryHeadAndTheScoresOverTraining) {
 }
 
 TEST_F(HeadsCli, AblateWritesDeltaIclForEverySnapshot) {
-  CommandResult r = run_binary("ablate " + run.string() + " --threads 2");
-  ASSERT_EQ(r.status, 0) << r.output;
+  cs::test::CliResult r = run_cli("ablate " + run.string() + " --threads 2");
+  ASSERT_EQ(r.code, 0) << r.output;
   nlohmann::json j = read_json(run / "analysis" / "ablation_icl.json");
   EXPECT_EQ(j["kind"], "pattern-preserving");
   EXPECT_EQ(j["method"], "linear");
@@ -100,22 +86,22 @@ TEST_F(HeadsCli, AblateWritesDeltaIclForEverySnapshot) {
   EXPECT_EQ(d.to_double()[3], j["delta_icl"][0][1][1].get<double>());
   EXPECT_TRUE(fs::exists(run / "analysis" / "ablation_icl.svg"));
 
-  r = run_binary("ablate " + run.string() + " --full --snapshots last --threads 1");
-  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("ablate " + run.string() + " --full --snapshots last --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
   j = read_json(run / "analysis" / "ablation_icl.json");
   EXPECT_EQ(j["method"], "interventions");
   EXPECT_EQ(j["steps"].size(), 1u);
   EXPECT_TRUE(j["last_snapshot"]["heads"][0].contains("pattern-preserving"));
   EXPECT_TRUE(j["last_snapshot"]["heads"][0].contains("full"));
 
-  r = run_binary("ablate " + run.string() + " --snapshots some");
-  EXPECT_EQ(r.status, 1);
+  r = run_cli("ablate " + run.string() + " --snapshots some");
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("--snapshots must be 'all' or 'last'"), std::string::npos) << r.output;
 }
 
 TEST_F(HeadsCli, PathsEndsAtTheFullModel) {
-  const CommandResult r = run_binary("paths " + run.string() + " --sequences 4 --term-sequences 2 --threads 1");
-  ASSERT_EQ(r.status, 0) << r.output;
+  const cs::test::CliResult r = run_cli("paths " + run.string() + " --sequences 4 --term-sequences 2 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json j = read_json(run / "analysis" / "paths.json");
   ASSERT_EQ(j["loss_by_order"].size(), 3u);
   EXPECT_NEAR(j["loss_by_order"][2].get<double>(), j["clean_loss"].get<double>(), 1e-5);
@@ -124,26 +110,26 @@ TEST_F(HeadsCli, PathsEndsAtTheFullModel) {
 }
 
 TEST_F(HeadsCli, ProbesSkipWhatDoesNotFitAndRefuseWhatWasAskedFor) {
-  CommandResult r = run_binary("probes " + run.string() + " --threads 1");
-  ASSERT_EQ(r.status, 0) << r.output;
+  cs::test::CliResult r = run_cli("probes " + run.string() + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
   nlohmann::json j = read_json(run / "analysis" / "probes.json");
   EXPECT_EQ(j["skipped"].size(), 3u);  // every built-in prompt is longer than 64 bytes
 
-  r = run_binary("probes " + run.string() + " --context 'abc def ' --answer 'abc def'");
-  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("probes " + run.string() + " --context 'abc def ' --answer 'abc def'");
+  ASSERT_EQ(r.code, 0) << r.output;
   j = read_json(run / "analysis" / "probes.json");
   ASSERT_EQ(j["probes"].size(), 1u);
   EXPECT_EQ(j["probes"][0]["n_answer_tokens"], 7);
   EXPECT_EQ(j["probes"][0]["heads_by_importance"].size(), 4u);
 
-  r = run_binary("probes " + run.string() + " --probe xor");
-  EXPECT_EQ(r.status, 1);
+  r = run_cli("probes " + run.string() + " --probe xor");
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("more than n_ctx 64"), std::string::npos) << r.output;
 }
 
 TEST_F(HeadsCli, BadSnapshotIsOneClearError) {
-  const CommandResult r = run_binary("heads " + run.string() + " --snapshot 999");
-  EXPECT_EQ(r.status, 1);
+  const cs::test::CliResult r = run_cli("heads " + run.string() + " --snapshot 999");
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("no snapshot at step 999"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/run_cli.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 
@@ -19,22 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_binary(const std::string& args) {
-  CommandResult r;
-  FILE* p = ::popen((std::string(CS_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using cs::test::run_cli;
 
 class TempFolder {
  public:
@@ -97,9 +83,9 @@ TEST(IclCli, AnalysesTwoRunsAndComparesThem) {
   TempFolder tmp;
   make_run(tmp.path() / "2l", 0.5, 1);
   make_run(tmp.path() / "1l", 0.0, 2);
-  const CommandResult r =
-      run_binary("icl " + (tmp.path() / "2l").string() + " " + (tmp.path() / "1l").string());
-  ASSERT_EQ(r.status, 0) << r.output;
+  const cs::test::CliResult r =
+      run_cli("icl " + (tmp.path() / "2l").string() + " " + (tmp.path() / "1l").string());
+  ASSERT_EQ(r.code, 0) << r.output;
 
   const nlohmann::json two = read_json(tmp.path() / "2l" / "analysis" / "icl.json");
   ASSERT_EQ(two["icl_score"].size(), size_t(kSnapshots));
@@ -143,25 +129,25 @@ TEST(IclCli, OptionsAreRecordedAndBadInputIsNamed) {
   TempFolder tmp;
   const fs::path run = tmp.path() / "run";
   make_run(run, 0.5, 3);
-  CommandResult r = run_binary("icl " + run.string() +
+  cs::test::CliResult r = run_cli("icl " + run.string() +
                                " --early-window 0,4 --late-window 40,63 --sigma 1 --min-drop 0.6");
-  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_EQ(r.code, 0) << r.output;
   const nlohmann::json j = read_json(run / "analysis" / "icl.json");
   EXPECT_EQ(j["early_window"], nlohmann::json::array({0, 4}));
   EXPECT_EQ(j["late_window"], nlohmann::json::array({40, 63}));
   EXPECT_EQ(j["parameters"]["sigma_snapshots"], 1.0);
   EXPECT_TRUE(j["phase_change"].is_null());  // a 0.5-nat drop is below a 0.6 threshold
 
-  r = run_binary("icl " + run.string() + " --late-window 40");
-  EXPECT_NE(r.status, 0);
+  r = run_cli("icl " + run.string() + " --late-window 40");
+  EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("--late-window expects FIRST,LAST"), std::string::npos) << r.output;
-  r = run_binary("icl " + run.string() + " --late-window 40,70");
-  EXPECT_NE(r.status, 0);
+  r = run_cli("icl " + run.string() + " --late-window 40,70");
+  EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("late window [40, 70] lies outside"), std::string::npos) << r.output;
 
   fs::remove(run / "eval" / "snapshots.json");
-  r = run_binary("icl " + run.string());
-  EXPECT_NE(r.status, 0);
+  r = run_cli("icl " + run.string());
+  EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("snapshots.json"), std::string::npos) << r.output;
 }
 
@@ -171,13 +157,13 @@ TEST(IclCli, RunsInDifferentFoldersNeedAComparisonFolder) {
   make_run(tmp.path() / "b" / "run", 0.0, 5);
   const std::string runs =
       (tmp.path() / "a" / "run").string() + " " + (tmp.path() / "b" / "run").string();
-  CommandResult r = run_binary("icl " + runs);
-  EXPECT_NE(r.status, 0);
+  cs::test::CliResult r = run_cli("icl " + runs);
+  EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("give --out PLOTDIR"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(tmp.path() / "a" / "run" / "analysis"));  // refused before any work
 
-  r = run_binary("icl " + runs + " --out " + (tmp.path() / "cmp").string());
-  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_cli("icl " + runs + " --out " + (tmp.path() / "cmp").string());
+  ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(fs::exists(tmp.path() / "cmp" / "icl_comparison.png"));
   // The table names every run by its path, which tells two folders called "run" apart.
   EXPECT_NE(r.output.find((tmp.path() / "b" / "run").string()), std::string::npos) << r.output;
