@@ -136,10 +136,10 @@ TEST(TrainCli, RefusesBadInput) {
 void check_exact_resume(int sig) {
   test::TempDir tmp;
   const std::string corpus = make_corpus(tmp);
-  const std::string args = " --corpus " + corpus + kModel + " --steps 1500 --state-every-steps 50";
+  const std::string args = " --corpus " + corpus + kModel + " --steps 3000 --state-every-steps 50";
   const std::string straight = tmp / "straight", cut = tmp / "cut";
   ASSERT_EQ(test::run_cli("train --out " + straight + args).code, 0);
-  const int status = interrupt_run("--out " + cut + args, cut, 300, sig);
+  const int status = interrupt_run("--out " + cut + args, cut, 200, sig);
   ASSERT_NE(status, -1) << "the run finished before it could be interrupted";
   if (sig == SIGKILL) {
     EXPECT_TRUE(WIFSIGNALED(status));
@@ -149,7 +149,7 @@ void check_exact_resume(int sig) {
   }
   const auto r = test::run_cli("train --out " + cut + " --resume");
   ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_EQ(weights(run::snapshot_path(straight, 1500)), weights(run::snapshot_path(cut, 1500)));
+  EXPECT_EQ(weights(run::snapshot_path(straight, 3000)), weights(run::snapshot_path(cut, 3000)));
   EXPECT_EQ(io::read_npy(straight + "/eval/per_sequence_loss.npy").bytes,
             io::read_npy(cut + "/eval/per_sequence_loss.npy").bytes);
 }
