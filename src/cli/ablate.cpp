@@ -2,6 +2,7 @@
 // (or the last), each head's ΔICL: the ICL score with the head ablated minus without,
 // pattern-preserving by default. Writes RUN/analysis/ablation_icl.json, ablation_icl.npy
 // [snapshot, layer, head] and a picture (ΔICL over training, heads coloured by prefix matching).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +14,7 @@
 
 #include "analysis/ablation.h"
 #include "analysis/evaluators.h"
+#include "cli/analyses.h"
 #include "cli/commands.h"
 #include "cli/run_inputs.h"
 #include "core/error.h"
@@ -27,15 +29,6 @@ namespace cs::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct AblateArgs {
-  std::string run;
-  bool full = false;
-  std::string snapshots = "all";
-  int batch = 8;
-  int threads = 0;
-  int64_t max_sequences = 0;
-};
 
 nlohmann::ordered_json window_json(const analysis::Window& w) { return {w.first, w.last}; }
 
@@ -78,9 +71,9 @@ nlohmann::ordered_json head_rows(const analysis::HeadAblationIcl& pp,
   return rows;
 }
 
+}  // namespace
+
 void run_ablate(const AblateArgs& args) {
-  CS_CHECK(args.snapshots == "all" || args.snapshots == "last",
-           "--snapshots must be 'all' or 'last', got '" << args.snapshots << "'");
   set_num_threads(args.threads > 0 ? args.threads : default_threads());
   const run::RunConfig rc = run::read_run_config(args.run);
   const Config& cfg = rc.model;
@@ -94,8 +87,18 @@ void run_ablate(const AblateArgs& args) {
       args.full ? analysis::AblationKind::full : analysis::AblationKind::pattern_preserving;
 
   SnapshotSeries series(args.run, rc);
-  if (args.snapshots == "last") {
-    series.steps = {series.steps.back()};
+  const bool one = args.snapshots != "all";
+  if (one) {
+    const std::string& s = args.snapshots;
+    int64_t step = series.steps.back();
+    if (s != "last") {
+      CS_CHECK(!s.empty() && s.find_first_not_of("0123456789") == std::string::npos,
+               "--snapshots must be all, last or a snapshot's step, got '" << s << "'");
+      step = std::stoll(s);
+      CS_CHECK(std::find(series.steps.begin(), series.steps.end(), step) != series.steps.end(),
+               args.run << " has no snapshot at step " << step);
+    }
+    series.steps = {step};
     series.tokens = {0};
   }
   const int64_t S = int64_t(series.steps.size());
@@ -107,7 +110,7 @@ void run_ablate(const AblateArgs& args) {
   const Params<float> last = series.load(S - 1);
   // For one snapshot the other kind costs little more and answers "full or pattern-preserving?".
   std::optional<analysis::HeadAblationIcl> other;
-  if (args.snapshots == "last")
+  if (one)
     other = analysis::ablate_heads_icl(last, eval.tokens, eval.n, eval.width, pos,
                                        args.full ? analysis::AblationKind::pattern_preserving
                                                  : analysis::AblationKind::full,
@@ -171,8 +174,6 @@ void run_ablate(const AblateArgs& args) {
   std::printf("-> %s/ablation_icl.{json,npy,svg,png}\n", dir.c_str());
 }
 
-}  // namespace
-
 void register_ablate(CLI::App& app) {
   auto args = std::make_shared<AblateArgs>();
   auto* cmd = app.add_subcommand(
@@ -183,7 +184,7 @@ void register_ablate(CLI::App& app) {
   cmd->add_option("run", args->run, "run folder")->required()->check(CLI::ExistingDirectory);
   cmd->add_flag("--full", args->full, "full ablation: patterns recomputed after the ablation");
   cmd->add_option("--snapshots", args->snapshots,
-                  "all | last (last also reports the other ablation kind per head)")
+                  "all | last | STEP (one snapshot also reports the other ablation kind per head)")
       ->capture_default_str();
   cmd->add_option("--batch", args->batch, "sequences per pass")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--max-sequences", args->max_sequences,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analysis/circuits_report.h"
+#include "cli/analyses.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/gemm.h"
@@ -30,18 +31,6 @@ namespace cs::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CircuitsArgs {
-  std::string run;
-  std::string snapshot = "last";
-  int64_t top_k = 10;
-  int64_t n_sources = 200;
-  int64_t per_head = 50;
-  std::string sources;
-  std::string only;  // "", "circuits" or "composition"
-  std::string head;  // "L.H": print that head's tables
-  int threads = 2;
-};
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -125,6 +114,8 @@ void print_head(const analysis::CircuitsAnalysis& a, int l, int h, const data::T
                 ("'" + analysis::token_string(t.output, tok) + "'").c_str(), t.strength);
   }
 }
+
+}  // namespace
 
 void run_circuits(const CircuitsArgs& args) {
   set_num_threads(args.threads);
@@ -211,8 +202,6 @@ void run_circuits(const CircuitsArgs& args) {
   std::printf("wrote %zu files into %s (%.2f s)\n", written.size(), out.c_str(),
               a.seconds_grams + a.seconds_spectra + a.seconds_skip + a.seconds_composition);
 }
-
-}  // namespace
 
 void register_circuits(CLI::App& app) {
   auto args = std::make_shared<CircuitsArgs>();

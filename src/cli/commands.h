@@ -10,11 +10,9 @@ void register_icl(CLI::App& app);
 void register_circuits(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_heads(CLI::App& app);
-// The head evaluators of RUN_DIR's last snapshot (analysis/heads.json), and optionally of every
-// snapshot; shared by `heads` and `demo`.
-void analyse_heads(const std::string& run_dir, bool over_training, int threads);
 void register_ablate(CLI::App& app);
 void register_paths(CLI::App& app);
 void register_probes(CLI::App& app);
+void register_analyze(CLI::App& app);
 
 }  // namespace cs::cli

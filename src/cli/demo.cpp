@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/analyses.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "data/prepare.h"
@@ -117,7 +118,11 @@ void run_demo(const DemoArgs& a) {
   const auto results = report::run_icl(icl);
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& res = results[i];
-    analyse_heads(dirs[i], /*over_training=*/true, a.threads);
+    HeadsArgs heads_args;
+    heads_args.run = dirs[i];
+    heads_args.over_training = true;
+    heads_args.threads = a.threads;
+    run_heads(heads_args);
     nlohmann::json induction = nlohmann::json::array();
     const auto heads = nlohmann::json::parse(io::read_file(dirs[i] + "/analysis/heads.json"));
     for (const auto& h : heads.at("heads"))

@@ -17,6 +17,7 @@
 #include "analysis/evaluators.h"
 #include "analysis/head_kinds.h"
 #include "analysis/icl.h"
+#include "cli/analyses.h"
 #include "cli/commands.h"
 #include "cli/run_inputs.h"
 #include "core/error.h"
@@ -31,16 +32,6 @@ namespace cs::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct HeadsArgs {
-  std::string run;
-  std::string snapshot = "last";
-  bool over_training = false;
-  int text_sequences = 32;
-  int training_text_sequences = 8;
-  uint64_t seed = 0;
-  int threads = 0;
-};
 
 nlohmann::ordered_json number(double x) {
   return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
@@ -128,6 +119,8 @@ void write_over_training(const HeadsArgs& args, const run::RunConfig& rc,
               (long long)S, secs);
 }
 
+}  // namespace
+
 void run_heads(const HeadsArgs& args) {
   set_num_threads(args.threads > 0 ? args.threads : default_threads());
   const run::RunConfig rc = run::read_run_config(args.run);
@@ -197,16 +190,6 @@ void run_heads(const HeadsArgs& args) {
   io::write_file_atomic(analysis_path(args.run, "heads.json"), j.dump(2) + "\n");
   std::printf("-> %s (%.1f s)\n", analysis_path(args.run, "heads.json").c_str(), secs);
   if (args.over_training) write_over_training(args, rc, pool, tok->bos_id(), eval, thresholds);
-}
-
-}  // namespace
-
-void analyse_heads(const std::string& run_dir, bool over_training, int threads) {
-  HeadsArgs args;
-  args.run = run_dir;
-  args.over_training = over_training;
-  args.threads = threads;
-  run_heads(args);
 }
 
 void register_heads(CLI::App& app) {

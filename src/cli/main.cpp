@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cs::cli::register_ablate(app);
   cs::cli::register_paths(app);
   cs::cli::register_probes(app);
+  cs::cli::register_analyze(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "analysis/path_expansion.h"
+#include "cli/analyses.h"
 #include "cli/commands.h"
 #include "cli/run_inputs.h"
 #include "core/error.h"
@@ -14,18 +15,6 @@
 #include "io/atomic_file.h"
 
 namespace cs::cli {
-
-namespace {
-
-struct PathsArgs {
-  std::string run;
-  std::string snapshot = "last";
-  int64_t sequences = 16;
-  int64_t term_sequences = 8;
-  bool no_virtual = false;
-  int batch = 8;
-  int threads = 0;
-};
 
 void run_paths(const PathsArgs& args) {
   set_num_threads(args.threads > 0 ? args.threads : default_threads());
@@ -72,8 +61,6 @@ void run_paths(const PathsArgs& args) {
   if (!pe.virtual_heads_note.empty()) std::printf("virtual heads: %s\n", pe.virtual_heads_note.c_str());
   std::printf("-> %s (%.1f s)\n", analysis_path(args.run, "paths.json").c_str(), secs);
 }
-
-}  // namespace
 
 void register_paths(CLI::App& app) {
   auto args = std::make_shared<PathsArgs>();

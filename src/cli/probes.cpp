@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/probes.h"
+#include "cli/analyses.h"
 #include "cli/commands.h"
 #include "cli/run_inputs.h"
 #include "core/error.h"
@@ -16,16 +17,6 @@
 #include "io/atomic_file.h"
 
 namespace cs::cli {
-
-namespace {
-
-struct ProbesArgs {
-  std::string run;
-  std::string snapshot = "last";
-  std::vector<std::string> names;
-  std::string context, answer;
-  int threads = 0;
-};
 
 void run_probes(const ProbesArgs& args) {
   set_num_threads(args.threads > 0 ? args.threads : default_threads());
@@ -83,8 +74,6 @@ void run_probes(const ProbesArgs& args) {
   io::write_file_atomic(analysis_path(args.run, "probes.json"), out.dump(2) + "\n");
   std::printf("-> %s\n", analysis_path(args.run, "probes.json").c_str());
 }
-
-}  // namespace
 
 void register_probes(CLI::App& app) {
   auto args = std::make_shared<ProbesArgs>();

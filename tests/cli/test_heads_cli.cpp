@@ -94,9 +94,19 @@ TEST_F(HeadsCli, AblateWritesDeltaIclForEverySnapshot) {
   EXPECT_TRUE(j["last_snapshot"]["heads"][0].contains("pattern-preserving"));
   EXPECT_TRUE(j["last_snapshot"]["heads"][0].contains("full"));
 
+  const int64_t second = read_json(run / "eval" / "snapshots.json")["steps"][1].get<int64_t>();
+  r = run_cli("ablate " + run.string() + " --snapshots " + std::to_string(second) + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  j = read_json(run / "analysis" / "ablation_icl.json");
+  EXPECT_EQ(j["steps"], nlohmann::json::array({second}));
+
   r = run_cli("ablate " + run.string() + " --snapshots some");
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("--snapshots must be 'all' or 'last'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--snapshots must be all, last or a snapshot's step"), std::string::npos)
+      << r.output;
+  r = run_cli("ablate " + run.string() + " --snapshots 999");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("no snapshot at step 999"), std::string::npos) << r.output;
 }
 
 TEST_F(HeadsCli, PathsEndsAtTheFullModel) {
@@ -125,6 +135,40 @@ TEST_F(HeadsCli, ProbesSkipWhatDoesNotFitAndRefuseWhatWasAskedFor) {
   r = run_cli("probes " + run.string() + " --probe xor");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("more than n_ctx 64"), std::string::npos) << r.output;
+}
+
+TEST_F(HeadsCli, AnalyzeRunsEveryAnalysisOnTheSameSnapshot) {
+  const int64_t second = read_json(run / "eval" / "snapshots.json")["steps"][1].get<int64_t>();
+  fs::remove_all(run / "analysis");
+  const cs::test::CliResult r =
+      run_cli("analyze " + run.string() + " --snapshot " + std::to_string(second) + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json j = read_json(run / "analysis" / "analyze.json");
+  EXPECT_EQ(j["snapshot_step"], second);
+  std::vector<std::string> names;
+  for (const auto& a : j["analyses"]) names.push_back(a["analysis"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"heads", "circuits", "paths", "ablate", "probes"}));
+  for (const char* f : {"heads.json", "circuits.json", "paths.json", "probes.json"})
+    EXPECT_EQ(read_json(run / "analysis" / f)["snapshot_step"], second) << f;
+  EXPECT_EQ(read_json(run / "analysis" / "ablation_icl.json")["steps"],
+            nlohmann::json::array({second}));
+  EXPECT_TRUE(fs::exists(run / "analysis" / "composition.json"));
+}
+
+TEST_F(HeadsCli, AnalyzeRefusesBadInputBeforeWritingAnything) {
+  const fs::path out = root / "analyze-bad";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  for (const char* f : {"config.json", "tokenizer.model"})
+    if (fs::exists(run / f)) fs::copy(run / f, out / f);
+  fs::copy(run / "snapshots", out / "snapshots");
+  cs::test::CliResult r = run_cli("analyze " + out.string() + " --snapshot 999");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("no snapshot at step 999"), std::string::npos) << r.output;
+  r = run_cli("analyze " + out.string() + " --skip heads,everything");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("--skip expects"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out / "analysis"));
 }
 
 TEST_F(HeadsCli, BadSnapshotIsOneClearError) {

@@ -15,13 +15,12 @@ namespace {
 
 using Case = std::tuple<int, Positions, Normalization>;
 
-class GradCheck : public ::testing::TestWithParam<Case> {};
-
-TEST_P(GradCheck, EveryParameterMatchesFiniteDifferences) {
-  const auto [L, pos, norm] = GetParam();
-  const Config c = test::tiny_config(L, pos, norm);
+// Tn < n_ctx: unused W_pos rows must get zero gradient.
+void check_every_gradient(const Config& c, int Tn) {
+  const int L = c.n_layers;
+  const Positions pos = c.positional_embedding_type;
   set_num_threads(1);  // tiny shapes: threads only add scheduling noise
-  const int B = 2, Tn = 6;  // Tn < n_ctx: unused W_pos rows must get zero gradient
+  const int B = 2;
   Params<double> params = test::random_params<double>(c, 1000 + L);
   const auto windows = test::random_windows(B, Tn, c.d_vocab, 7);
   Activations<double> acts(c, B, Tn);
@@ -62,6 +61,13 @@ TEST_P(GradCheck, EveryParameterMatchesFiniteDifferences) {
   }
 }
 
+class GradCheck : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GradCheck, EveryParameterMatchesFiniteDifferences) {
+  const auto [L, pos, norm] = GetParam();
+  check_every_gradient(test::tiny_config(L, pos, norm), 6);
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   const auto [L, pos, norm] = info.param;
   std::string n = to_string(norm) == "null" ? "nonorm" : to_string(norm);
@@ -74,6 +80,74 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(Positions::standard, Positions::shortformer, Positions::rotary),
                        ::testing::Values(Normalization::none, Normalization::LNPre, Normalization::LN)),
     case_name);
+
+}  // namespace
+}  // namespace cs
+
+namespace cs {
+namespace {
+
+// The attention kernels work on blocks of 64 bytes of keys (8 doubles, 16 floats) with a masked
+// tail: sequences of several blocks and a ragged end take paths that 6 tokens never reach.
+class GradCheckLong : public ::testing::TestWithParam<Positions> {};
+
+TEST_P(GradCheckLong, SeveralKeyBlocksMatchFiniteDifferences) {
+  Config c = test::tiny_config(2, GetParam(), Normalization::LN);
+  c.n_ctx = 40;
+  check_every_gradient(c, 37);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPositions, GradCheckLong,
+                         ::testing::Values(Positions::standard, Positions::shortformer,
+                                           Positions::rotary),
+                         [](const auto& info) { return to_string(info.param); });
+
+}  // namespace
+}  // namespace cs
+
+namespace cs {
+namespace {
+
+// The float kernels (16 lanes, vector exp) at a realistic length against the double ones, which
+// finite differences vouch for above.
+class FloatAgreesWithDouble : public ::testing::TestWithParam<Positions> {};
+
+TEST_P(FloatAgreesWithDouble, GradientsOverManyKeyBlocks) {
+  Config c = test::tiny_config(2, GetParam(), Normalization::LN);
+  c.n_ctx = 200;
+  c.d_model = 32;
+  c.d_head = 16;
+  c.d_vocab = 300;
+  const int B = 3, Tn = 197;
+  set_num_threads(2);
+  const Params<double> pd = test::random_params<double>(c, 77, 0.3);
+  Params<float> pf(c);
+  for (size_t i = 0; i < pd.data.size(); ++i) pf.data[i] = float(pd.data[i]);
+  const auto windows = test::random_windows(B, Tn, c.d_vocab, 9);
+  Activations<double> ad(c, B, Tn);
+  Activations<float> af(c, B, Tn);
+  ad.set_windows(windows.data());
+  af.set_windows(windows.data());
+  Params<double> gd(c);
+  Params<float> gf(c);
+  const double ld = forward_backward(pd, ad, gd);
+  const double lf = forward_backward(pf, af, gf);
+  EXPECT_NEAR(lf, ld, 1e-5 * ld);
+  for (const auto& v : gd.layout.views()) {
+    double max_err = 0, max_ref = 0;
+    for (int64_t k = 0; k < v.numel; ++k) {
+      max_err = std::max(max_err, std::abs(double(gf.data[v.offset + k]) - gd.data[v.offset + k]));
+      max_ref = std::max(max_ref, std::abs(gd.data[v.offset + k]));
+    }
+    ASSERT_GT(max_ref, 0.0) << v.name;
+    EXPECT_LT(max_err / max_ref, 1e-4) << v.name << ": max error " << max_err << " vs " << max_ref;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPositions, FloatAgreesWithDouble,
+                         ::testing::Values(Positions::standard, Positions::shortformer,
+                                           Positions::rotary),
+                         [](const auto& info) { return to_string(info.param); });
 
 }  // namespace
 }  // namespace cs
