@@ -1,7 +1,7 @@
 // The ΔICL ablation sweep (SPEC §6, `circuitscope ablate`): every head of every snapshot,
-// pattern-preserving, on the shape of the demo's two-layer model: 2 layers x 8 heads, d_model 128,
-// d_head 16, n_ctx 512, vocabulary 4096, 256 evaluation sequences, random weights (the cost does
-// not depend on them). Budget: 100 snapshots x 16 heads in < 2 minutes on 2 threads. Snapshots
+// pattern-preserving, on the demo's two-layer model (`demo --full`: 2 layers x 8 heads, d_model
+// 128, d_head 16, n_ctx 256, vocabulary 2048, LN, 128 evaluation sequences), random weights (the
+// cost does not depend on them). Budget: 100 snapshots x 16 heads in < 2 minutes on 2 threads. Snapshots
 // are held in memory: reading 100 snapshots of 4 MB is not what is measured.
 #include <benchmark/benchmark.h>
 
@@ -10,26 +10,15 @@
 #include "analysis/ablation.h"
 #include "core/gemm.h"
 #include "core/rng.h"
+#include "train_configs.h"
 
 namespace {
 
-cs::Config demo_2l() {
-  cs::Config c;
-  c.n_layers = 2;
-  c.n_heads = 8;
-  c.d_model = 128;
-  c.d_head = 16;
-  c.n_ctx = 512;
-  c.d_vocab = 4096;
-  c.positional_embedding_type = cs::Positions::shortformer;
-  return c;
-}
-
 // args: snapshots, threads, 1 = linear path (0 = one intervention pass per head)
 void BM_AblationSweep(benchmark::State& state) {
-  const int64_t n_snap = state.range(0), n_eval = 256;
+  const int64_t n_snap = state.range(0), n_eval = cs::bench::kDemoEvalSequences;
   cs::set_num_threads(int(state.range(1)));
-  const cs::Config c = demo_2l();
+  const cs::Config c = cs::bench::demo_2l();
   std::vector<cs::Params<float>> snaps;
   for (int64_t s = 0; s < 4; ++s) {  // four distinct weight sets, reused
     snaps.emplace_back(c);
@@ -62,7 +51,7 @@ void BM_AblationSweep(benchmark::State& state) {
 }  // namespace
 
 // The budget case, then a few snapshots of each path for a per-snapshot rate.
-BENCHMARK(BM_AblationSweep)->Args({100, 2, 1})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+BENCHMARK(BM_AblationSweep)->Args({cs::bench::kDemoSnapshots, 2, 1})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_AblationSweep)->Args({4, 2, 1})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(BM_AblationSweep)->Args({2, 2, 0})->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 

@@ -9,24 +9,13 @@
 
 #include "analysis/circuits_report.h"
 #include "core/gemm.h"
+#include "train_configs.h"
 
 namespace {
 
-cs::Config attn_only_2l() {
-  cs::Config c;
-  c.n_layers = 2;
-  c.n_heads = 8;
-  c.d_model = 512;
-  c.d_head = 64;
-  c.n_ctx = 1024;
-  c.d_vocab = 48262;
-  c.positional_embedding_type = cs::Positions::shortformer;
-  return c;
-}
-
 void BM_WeightOnlyCircuits(benchmark::State& state) {
   cs::set_num_threads(int(state.range(0)));
-  cs::Params<float> params(attn_only_2l());
+  cs::Params<float> params(cs::bench::config_named("tl"));
   params.init(1);
   std::vector<int64_t> sources(200);
   std::iota(sources.begin(), sources.end(), int64_t(1000));

@@ -1,5 +1,6 @@
 #pragma once
-// The benchmark configurations of docs/benchmarks.md and their analytic FLOP counts.
+// The benchmark configurations of docs/benchmarks.md, their analytic FLOP counts, and the
+// demo model the analysis benchmarks use.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,22 +15,39 @@ struct TrainConfig {
   int batch;
 };
 
-inline std::vector<TrainConfig> train_configs() {
-  auto make = [](int D, int H, int K, int T, int V) {
-    Config c;
-    c.n_layers = 2;
-    c.d_model = D;
-    c.n_heads = H;
-    c.d_head = K;
-    c.n_ctx = T;
-    c.d_vocab = V;
-    c.positional_embedding_type = Positions::shortformer;
-    return c;
-  };
-  return {{"tiny", make(64, 4, 16, 256, 2048), 16},
-          {"small", make(128, 8, 16, 512, 4096), 8},
-          {"tl", make(512, 8, 64, 1024, 48262), 4}};
+// Two layers, shortformer positions, no normalization unless set after.
+inline Config two_layers(int D, int H, int K, int T, int V) {
+  Config c;
+  c.n_layers = 2;
+  c.d_model = D;
+  c.n_heads = H;
+  c.d_head = K;
+  c.n_ctx = T;
+  c.d_vocab = V;
+  c.positional_embedding_type = Positions::shortformer;
+  return c;
 }
+
+inline std::vector<TrainConfig> train_configs() {
+  return {{"tiny", two_layers(64, 4, 16, 256, 2048), 16},
+          {"small", two_layers(128, 8, 16, 512, 4096), 8},
+          {"tl", two_layers(512, 8, 64, 1024, 48262), 4}};
+}
+
+inline Config config_named(const std::string& name) {
+  for (const TrainConfig& t : train_configs())
+    if (t.name == name) return t.model;
+  return {};
+}
+
+// The two-layer model of `circuitscope demo --full` (src/cli/demo.cpp): what the analyses of a
+// demo run work on.
+inline Config demo_2l() {
+  Config c = two_layers(128, 8, 16, 256, 2048);
+  c.normalization_type = Normalization::LN;
+  return c;
+}
+inline constexpr int kDemoSnapshots = 100, kDemoEvalSequences = 128;
 
 // FLOPs of one training step (2 per multiply-add). GEMMs cost 3x their forward (forward, input
 // gradient, weight gradient); attention counts only the causal half, forward 2 products

@@ -47,42 +47,38 @@ void run_analyze(const AnalyzeArgs& args) {
   const std::string step = std::to_string(snap.info.step);
   const int threads = args.threads > 0 ? args.threads : default_threads();
 
+  // Every analysis reads the same run and snapshot with the same threads.
+  auto on = [&](auto a) {
+    a.run = args.run;
+    a.threads = threads;
+    return a;
+  };
   std::vector<std::pair<std::string, std::function<void()>>> steps;
   steps.emplace_back("heads", [&] {
-    HeadsArgs a;
-    a.run = args.run;
+    HeadsArgs a = on(HeadsArgs{});
     a.snapshot = step;
     a.over_training = args.over_training;
-    a.threads = threads;
     run_heads(a);
   });
   steps.emplace_back("circuits", [&] {
-    CircuitsArgs a;
-    a.run = args.run;
+    CircuitsArgs a = on(CircuitsArgs{});
     a.snapshot = step;
-    a.threads = threads;
     if (rc.model.n_layers < 2) a.only = "circuits";
     run_circuits(a);
   });
   steps.emplace_back("paths", [&] {
-    PathsArgs a;
-    a.run = args.run;
+    PathsArgs a = on(PathsArgs{});
     a.snapshot = step;
-    a.threads = threads;
     run_paths(a);
   });
   steps.emplace_back("ablate", [&] {
-    AblateArgs a;
-    a.run = args.run;
+    AblateArgs a = on(AblateArgs{});
     a.snapshots = args.over_training ? "all" : step;
-    a.threads = threads;
     run_ablate(a);
   });
   steps.emplace_back("probes", [&] {
-    ProbesArgs a;
-    a.run = args.run;
+    ProbesArgs a = on(ProbesArgs{});
     a.snapshot = step;
-    a.threads = threads;
     run_probes(a);
   });
 
