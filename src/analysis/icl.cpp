@@ -160,6 +160,7 @@ IclResult compute_icl(std::span<const float> loss, int64_t n_snapshots, int64_t 
   r.tokens.assign(tokens.begin(), tokens.end());
   r.sigma_snapshots = options.sigma_snapshots;
   r.min_drop_nats = options.min_drop_nats;
+  r.search_from_step = options.search_from_step;
   r.n_eval = n_eval;
   r.n_ctx = n_ctx;
 
@@ -216,7 +217,9 @@ IclResult compute_icl(std::span<const float> loss, int64_t n_snapshots, int64_t 
   r.d_icl_d_logtokens.insert(r.d_icl_d_logtokens.end(), d1.begin(), d1.end());
   r.d2_icl_d_logtokens2.insert(r.d2_icl_d_logtokens2.end(), d2.begin(), d2.end());
 
-  r.phase_change = find_phase_change(r, first);
+  size_t search = first;
+  while (search < steps.size() && steps[search] < options.search_from_step) ++search;
+  if (search < steps.size()) r.phase_change = find_phase_change(r, search);
   return r;
 }
 
@@ -282,6 +285,7 @@ nlohmann::ordered_json IclResult::to_json() const {
       {"n_snapshots", int64_t(steps.size())},
       {"sigma_snapshots", sigma_snapshots},
       {"min_drop_nats", min_drop_nats},
+      {"search_from_step", search_from_step},
       {"loss_unit", "nats"},
       {"score",
        "mean over sequences of (mean loss over late_window - mean loss over early_window)"},
@@ -291,7 +295,8 @@ nlohmann::ordered_json IclResult::to_json() const {
       {"derivative_axis", "ln(tokens); snapshots with tokens == 0 are null"},
       {"window_rule",
        "span around the most negative derivative of the smoothed score where the derivative is "
-       "<= half that minimum; reported if the smoothed score falls by >= min_drop_nats across it"},
+       "<= half that minimum, among snapshots from search_from_step on (default: the end of the "
+       "learning-rate warm-up); reported if the smoothed score falls by >= min_drop_nats across it"},
   };
   return j;
 }

@@ -26,6 +26,10 @@ struct IclOptions {
   std::optional<Window> late_window;
   double sigma_snapshots = 2.0;  // Gaussian smoothing of the score over snapshot index
   double min_drop_nats = 0.15;   // smallest fall across the window that counts as a phase change
+  // The phase-change search starts at the first snapshot at or after this step. During the
+  // learning-rate warm-up the model goes from uniform to unigram statistics and the score can
+  // swing by tenths of a nat in a few steps: a transient, not the phase change.
+  int64_t search_from_step = 0;
 };
 
 // The positions actually averaged, after defaults and clipping.
@@ -61,6 +65,7 @@ struct IclResult {
   IclPositions positions;
   double sigma_snapshots = 0;
   double min_drop_nats = 0;
+  int64_t search_from_step = 0;
   int64_t n_eval = 0;
   int64_t n_ctx = 0;
 

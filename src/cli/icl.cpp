@@ -43,6 +43,11 @@ void register_icl(CLI::App& app) {
                   "as a phase change")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--search-from-step", args->search_from_step,
+                  "look for the phase change only from this training step on (default: the end "
+                  "of each run's learning-rate warm-up, whose transient is not a phase change)")
+      ->check(CLI::NonNegativeNumber)
+      ->type_name("STEP");
   cmd->add_flag("--linear-tokens", args->linear_tokens,
                 "draw the heatmap's training-tokens axis linearly instead of on a log scale");
   cmd->callback([args] { report::run_icl(*args); });

@@ -86,8 +86,18 @@ std::string run_name(const std::string& dir) {
   return p.filename().empty() ? dir : p.filename().string();
 }
 
-RunResult analyse_run(const std::string& dir, const analysis::IclOptions& options,
-                      bool linear_tokens) {
+// The run's learning-rate warm-up in steps, or 0 when its config.json is missing or unreadable (a
+// bare folder of evaluation files).
+int64_t warmup_steps(const std::string& dir) {
+  const fs::path path = fs::path(dir) / "config.json";
+  if (!fs::exists(path)) return 0;
+  const nlohmann::json j = nlohmann::json::parse(io::read_file(path.string()), nullptr, false);
+  if (!j.is_object() || !j.contains("train") || !j["train"].is_object()) return 0;
+  const nlohmann::json& w = j["train"].value("warmup_steps", nlohmann::json());
+  return w.is_number_integer() ? w.get<int64_t>() : 0;
+}
+
+RunResult analyse_run(const std::string& dir, analysis::IclOptions options, bool linear_tokens) {
   RunResult r;
   r.dir = dir;
   r.name = run_name(dir);
@@ -103,6 +113,7 @@ RunResult analyse_run(const std::string& dir, const analysis::IclOptions& option
                     << snaps.steps.size());
   const std::vector<float> loss = npy.to_float();
   const int64_t n_snap = npy.shape[0], n_eval = npy.shape[1], n_ctx = npy.shape[2];
+  if (options.search_from_step < 0) options.search_from_step = warmup_steps(dir);
   r.icl = analysis::compute_icl(loss, n_snap, n_eval, n_ctx, snaps.steps, snaps.tokens, options);
 
   r.loss = read_metrics((root / "metrics.jsonl").string());
@@ -190,6 +201,7 @@ std::vector<RunResult> run_icl(const IclArgs& args) {
     options.late_window = parse_window(args.late_window, "--late-window");
   options.sigma_snapshots = args.sigma;
   options.min_drop_nats = args.min_drop;
+  options.search_from_step = args.search_from_step;
 
   // Refuse a missing --out before any run's work is done.
   const std::string compare_out = args.dirs.size() > 1 ? comparison_dir(args) : "";

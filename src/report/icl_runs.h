@@ -3,6 +3,7 @@
 // eval/per_sequence_loss.npy, eval/snapshots.json and metrics.jsonl, writes analysis/icl.json,
 // icl_score.npy and the pictures; with several runs, the comparison plot. Used by `icl` and `demo`.
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct IclArgs {
   std::string early_window, late_window;
   double sigma = 2.0;
   double min_drop = 0.15;
+  int64_t search_from_step = -1;  // -1: each run's warm-up steps from its config.json (0 without one)
   bool linear_tokens = false;
 };
 

@@ -180,6 +180,23 @@ TEST(Icl, FlatOrSmallOrRisingCurvesHaveNoPhaseChange) {
   EXPECT_TRUE(compute(make_run(small, {0.0}, 64, 40, tokens), o).phase_change);
 }
 
+TEST(Icl, TheWarmUpTransientIsNotSearched) {
+  // A drop between snapshots 4 and 5 (steps 40 and 50) and nothing after it.
+  std::vector<double> score(20, -0.4);
+  for (int s = 0; s < 5; ++s) score[s] = 0;
+  const SyntheticRun run = make_run(score, {0.0}, 64, 40, doubling_tokens(20));
+  ASSERT_TRUE(compute(run).phase_change);
+  IclOptions o;
+  o.search_from_step = 60;  // warm-up ends after the drop
+  const IclResult r = compute(run, o);
+  EXPECT_FALSE(r.phase_change);
+  EXPECT_EQ(r.to_json()["parameters"]["search_from_step"], 60);
+  o.search_from_step = 30;  // the window may not reach back before the search start
+  const IclResult r2 = compute(run, o);
+  ASSERT_TRUE(r2.phase_change);
+  EXPECT_GE(r2.phase_change->start_step, 30);
+}
+
 TEST(Icl, DerivativesAreTakenOverLogTokens) {
   // Unsmoothed score = 0.5 - 0.1 ln(tokens) + 0.02 ln(tokens)^2 on uneven token counts:
   // d/dln = -0.1 + 0.04 ln(tokens), d2/dln2 = 0.04, exactly (a parabola is fitted exactly).
