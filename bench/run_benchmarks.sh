@@ -46,7 +46,14 @@ lines += ["", "Configurations: tiny 2L d_model 64, 4x16 heads, n_ctx 256, vocab 
 extra = "docs/benchmarks_notes.md"
 if os.path.exists(extra):
     lines += [open(extra).read()]
-open("docs/benchmarks.md", "w").write("\n".join(lines) + "\n")
+# The analyses' section belongs to bench/run_analysis_benchmarks.sh: keep it.
+kept = ""
+if os.path.exists("docs/benchmarks.md"):
+    old = open("docs/benchmarks.md").read()
+    cut = old.find("\n## Analyses")
+    if cut >= 0:
+        kept = "\n" + old[cut + 1:]
+open("docs/benchmarks.md", "w").write("\n".join(lines).rstrip("\n") + "\n" + kept)
 print("\n".join(lines))
 PY
 rm -rf "$out"

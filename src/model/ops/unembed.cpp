@@ -18,9 +18,10 @@ UnembedScratch<T>::UnembedScratch(int64_t rows, int64_t V)
       logits(chunk_rows * V) {}
 
 namespace {
-// In place: row of logits -> softmax probabilities; returns the row's log-sum-exp.
+// In place: row of logits -> softmax probabilities times `scale` (the loss gradient's 1/rows,
+// applied in the same pass); returns the row's log-sum-exp.
 template <class T>
-double softmax_row(T* l, int64_t V) {
+double softmax_row(T* l, int64_t V, T scale) {
   T mx = l[0];
   #pragma omp simd reduction(max : mx)
   for (int64_t v = 1; v < V; ++v) mx = std::max(mx, l[v]);
@@ -30,7 +31,7 @@ double softmax_row(T* l, int64_t V) {
     l[v] = fast_exp(l[v] - mx);
     sum += l[v];
   }
-  const T inv = T(1.0 / sum);
+  const T inv = T(double(scale) / sum);
   for (int64_t v = 0; v < V; ++v) l[v] *= inv;
   return double(mx) + std::log(double(sum));
 }
@@ -82,9 +83,8 @@ void unembed_xent_forward_backward(const T* xf, const T* W_U, const int32_t* tar
       T* row = l + r * V;
       const int32_t t = targets[r0 + r];
       const T target_logit = row[t];
-      loss[r0 + r] = T(softmax_row(row, V) - double(target_logit));
-      row[t] -= T(1);
-      for (int64_t v = 0; v < V; ++v) row[v] *= inv_rows;
+      loss[r0 + r] = T(softmax_row(row, V, inv_rows) - double(target_logit));
+      row[t] -= inv_rows;
     }
     gemm<T>(true, false, D, V, n, T(1), xf + r0 * D, D, l, V, T(1), dW_U, V);
     gemm<T>(false, true, n, D, V, T(1), l, V, W_U, V, T(0), dxf + r0 * D, D);
