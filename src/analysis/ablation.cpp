@@ -176,11 +176,22 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
       std::vector<T> rows, logits;
       std::vector<double> losses;
       add_pass(params, clean, w, targets, rows, logits, losses, sums, 0);
+      // Zeroing head (l, h) leaves layers 0..l as they were: start each pass at layer l + 1
+      // from the clean stream minus the head's result.
       Interventions<T> iv;
       if (kind == AblationKind::pattern_preserving) iv.freeze_patterns = &clean;
+      const int64_t R = clean.rows(), D = c.d_model, K = c.d_head;
+      std::vector<T> stream(size_t(R * D));
+      iv.resid_value = stream.data();
+      iv.start_at_resid_layer = true;
       for (int l = 0; l < L; ++l)
         for (int h = 0; h < H; ++h) {
-          iv.ablate = {{l, h, HeadAblation::Kind::zero}};
+          const std::vector<T>& after = clean.resid[size_t(l + 1)];
+          std::copy(after.begin(), after.end(), stream.begin());
+          gemm<T>(false, false, R, D, K, T(-1), clean.z[size_t(l)].data() + h * K, H * K,
+                  params.ptr(params.layout.blocks[size_t(l)].W_O) + h * K * D, D, T(1),
+                  stream.data(), D);
+          iv.resid_layer = l + 1;
           forward(params, var, &iv);
           add_pass(params, var, w, targets, rows, logits, losses, sums, size_t(1 + l * H + h));
         }

@@ -48,6 +48,8 @@ void validate(const Activations<T>& acts, const Interventions<T>* iv) {
     CS_CHECK(iv->resid_layer >= 0 && iv->resid_layer <= acts.cfg.n_layers,
              "residual override layer " << iv->resid_layer << " out of range [0, "
                                         << acts.cfg.n_layers << "]");
+  CS_CHECK(!iv->start_at_resid_layer || iv->resid_value,
+           "starting at the residual override layer needs a residual override");
   CS_CHECK(!(iv->resid_value && iv->max_path_order >= 0 && iv->max_path_order < acts.cfg.n_layers),
            "a residual override cannot be combined with a path-order cap");
 }
@@ -84,16 +86,17 @@ void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int 
                       c.has_ln_params() ? params.ptr(blk.ln1_b) : nullptr, R, D, c.ln_eps);
     a = acts.normalized[l].data();
   }
+  // Given patterns need no queries or keys: only the values are computed.
+  const T* frozen = iv && iv->freeze_patterns ? iv->freeze_patterns->pattern[l].data() : nullptr;
   const T* qk = a;
-  if (c.positional_embedding_type == Positions::shortformer) {
+  if (c.positional_embedding_type == Positions::shortformer && !frozen) {
     add_positions_forward(a, params.ptr(params.layout.W_pos), acts.qk_in[l].data(), acts.B, acts.Tn, D);
     qk = acts.qk_in[l].data();
   }
   const T* packed = acts.packed.data() + int64_t(l) * D * 3 * H * K;
-  qkv_forward(qk, a, packed, acts.qkv[l].data(), R, D, H * K);
-  if (c.positional_embedding_type == Positions::rotary)
+  qkv_forward(qk, a, packed, acts.qkv[l].data(), R, D, H * K, frozen != nullptr);
+  if (c.positional_embedding_type == Positions::rotary && !frozen)
     rotary_forward(acts.qkv[l].data(), acts.rotary, acts.B, acts.Tn, H, K);
-  const T* frozen = iv && iv->freeze_patterns ? iv->freeze_patterns->pattern[l].data() : nullptr;
   attention_forward(acts.qkv[l].data(), acts.pattern[l].data(), acts.z[l].data(), frozen, acts.B,
                     acts.Tn, H, K, acts.attention_scratch);
   ablate_heads(acts, l, iv);
@@ -120,7 +123,8 @@ void forward(const Params<T>& params, Activations<T>& acts, const Interventions<
 
   const int order = iv && iv->max_path_order >= 0 ? std::min(iv->max_path_order, L) : L;
   if (order == L) {
-    for (int l = 0; l < L; ++l) {
+    const int first = iv && iv->resid_value && iv->start_at_resid_layer ? iv->resid_layer : 0;
+    for (int l = first; l < L; ++l) {
       if (iv && iv->resid_value && iv->resid_layer == l)
         std::copy_n(iv->resid_value, R * D, acts.resid[l].data());
       std::copy(acts.resid[l].begin(), acts.resid[l].end(), acts.resid[l + 1].begin());

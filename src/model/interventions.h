@@ -21,7 +21,8 @@ template <class T>
 struct Interventions {
   std::vector<HeadAblation> ablate;
   // Use these attention patterns instead of computing them (same batch and length). With frozen
-  // patterns an attention-only model is linear in its embeddings.
+  // patterns an attention-only model is linear in its embeddings. Such a pass computes no queries
+  // or keys: its hook_q and hook_k keep what the last pass left.
   const Activations<T>* freeze_patterns = nullptr;
   // Path order k (SPEC §4): each head reads the residual built from order-(k-1) head outputs;
   // 0 = embedding only; -1 or >= n_layers = the full model.
@@ -29,6 +30,10 @@ struct Interventions {
   // Replace blocks.{resid_layer}.hook_resid_pre with resid_value [B, T, d_model].
   int resid_layer = -1;
   const T* resid_value = nullptr;
+  // With resid_value: begin the pass at resid_layer. Layers below it are not run (the override
+  // would discard what they write), and their cache entries keep what the last pass left. An
+  // ablation of a head in layer l changes nothing below l + 1, so it can start there.
+  bool start_at_resid_layer = false;
 };
 
 }  // namespace cs

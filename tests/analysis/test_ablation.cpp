@@ -68,9 +68,13 @@ TEST(RowLoss, MatchesLogSumExpInEveryVariant) {
   EXPECT_NEAR(row_loss_near(a.data(), 200, 7, mx - 500.0f), reference(false, 7), 1e-5);
 }
 
-TEST(Ablation, InterventionPathEqualsIclOfFullPasses) {
+// Three layers, with and without LayerNorm: the passes that start after the ablated head's layer
+// must equal full passes with the head zeroed, for a middle layer and the last one.
+class InterventionPath : public ::testing::TestWithParam<Normalization> {};
+
+TEST_P(InterventionPath, EqualsIclOfFullPasses) {
   set_num_threads(1);
-  const Config c = model_config(2, Positions::shortformer);
+  const Config c = model_config(3, Positions::shortformer, GetParam());
   const Params<double> p = test::random_params<double>(c, 3);
   const std::vector<int32_t> windows = test::random_windows(N, W - 1, c.d_vocab, 9);
   const IclPositions pos = positions();
@@ -80,7 +84,7 @@ TEST(Ablation, InterventionPathEqualsIclOfFullPasses) {
   for (AblationKind kind : {AblationKind::pattern_preserving, AblationKind::full}) {
     const HeadAblationIcl r = ablate_heads_icl(p, windows, N, W, pos, kind, 2);
     EXPECT_NEAR(r.clean_icl, icl_by_hand(clean, pos), 1e-12);
-    for (int l = 0; l < 2; ++l)
+    for (int l = 0; l < 3; ++l)
       for (int h = 0; h < 3; ++h) {
         Interventions<double> iv;
         iv.ablate = {{l, h, HeadAblation::Kind::zero}};
@@ -93,6 +97,10 @@ TEST(Ablation, InterventionPathEqualsIclOfFullPasses) {
       }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Normalizations, InterventionPath,
+                         ::testing::Values(Normalization::none, Normalization::LN),
+                         [](const auto& info) { return to_string(info.param) == "null" ? std::string("none") : to_string(info.param); });
 
 TEST(Ablation, PatternPreservingAndFullDifferWhereLaterPatternsRead) {
   // A layer-0 head feeds the layer-1 queries and keys: freezing patterns changes the answer.

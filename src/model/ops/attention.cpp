@@ -107,6 +107,9 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
   constexpr int64_t L = kLanes<T>;
   const int64_t stride = 3 * H * K, Tp = padded(Tn);
   const T scale = T(1) / std::sqrt(T(K));
+  // When a value row fills whole vectors, z_i = sum_j p_ij v_j accumulates rows in registers;
+  // otherwise it runs over transposed values and reduces each slot across lanes.
+  const bool value_rows = K % L == 0;
 #pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
@@ -114,8 +117,9 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
     T* vT = kT + K * Tp;                           // [K, Tp]
     T* s = vT + K * Tp;                            // [Tp] scores, then probabilities
     const T* base = qkv + b * Tn * stride;
-    transpose_in(base + H * K + h * K, stride, Tn, Tp, K, kT);
-    transpose_in(base + 2 * H * K + h * K, stride, Tn, Tp, K, vT);
+    const T* v0 = base + 2 * H * K + h * K;
+    if (!frozen) transpose_in(base + H * K + h * K, stride, Tn, Tp, K, kT);
+    if (!value_rows) transpose_in(v0, stride, Tn, Tp, K, vT);
     for (int64_t i = 0; i < Tn; ++i) {
       T* p = pattern + (bh * Tn + i) * Tn;
       const int64_t blocks = (i + L) / L;  // cover keys 0..i
@@ -133,14 +137,22 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
         for (int64_t j = 1; j <= i; ++j) mx = std::max(mx, s[j]);
         exp_row(s, i + 1, blocks * L, mx);
       }
-      std::fill(s + i + 1, s + blocks * L, T(0));
       std::copy(s, s + i + 1, p);
       std::fill(p + i + 1, p + Tn, T(0));
       T* zi = z + (b * Tn + i) * H * K + h * K;
-      for (int64_t d = 0; d < K; ++d) {
-        Vec<T> acc = {};
-        for (int64_t j0 = 0; j0 < blocks * L; j0 += L) acc += load(s + j0) * load(vT + d * Tp + j0);
-        zi[d] = hsum<T>(acc);
+      if (value_rows) {
+        for (int64_t c = 0; c < K; c += L) {
+          Vec<T> acc = {};
+          for (int64_t j = 0; j <= i; ++j) acc += s[j] * load(v0 + j * stride + c);
+          store(zi + c, acc);
+        }
+      } else {
+        std::fill(s + i + 1, s + blocks * L, T(0));
+        for (int64_t d = 0; d < K; ++d) {
+          Vec<T> acc = {};
+          for (int64_t j0 = 0; j0 < blocks * L; j0 += L) acc += load(s + j0) * load(vT + d * Tp + j0);
+          zi[d] = hsum<T>(acc);
+        }
       }
     }
   }

@@ -32,9 +32,11 @@ void unpack_qkv_grad(const T* dpacked, T* dW_Q, T* dW_K, T* dW_V, int64_t H, int
 
 template <class T>
 void qkv_forward(const T* qk_in, const T* v_in, const T* packed, T* qkv, int64_t rows, int64_t D,
-                 int64_t HK) {
+                 int64_t HK, bool values_only) {
   const int64_t W3 = 3 * HK;
-  if (qk_in == v_in) {
+  if (values_only) {
+    gemm<T>(false, false, rows, HK, D, T(1), v_in, D, packed + 2 * HK, W3, T(0), qkv + 2 * HK, W3);
+  } else if (qk_in == v_in) {
     gemm<T>(false, false, rows, W3, D, T(1), qk_in, D, packed, W3, T(0), qkv, W3);
   } else {
     gemm<T>(false, false, rows, 2 * HK, D, T(1), qk_in, D, packed, W3, T(0), qkv, W3);
@@ -77,7 +79,7 @@ void attn_out_backward(const T* dresid, const T* z, const T* W_O, T* dz, T* dW_O
 #define CS_INSTANTIATE(T)                                                                         \
   template void pack_qkv<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);         \
   template void unpack_qkv_grad<T>(const T*, T*, T*, T*, int64_t, int64_t, int64_t);               \
-  template void qkv_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);       \
+  template void qkv_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, bool); \
   template void qkv_backward<T>(const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,      \
                                 int64_t, int64_t);                                                \
   template void attn_out_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \

@@ -15,9 +15,10 @@ template <class T>
 void unpack_qkv_grad(const T* dpacked, T* dW_Q, T* dW_K, T* dW_V, int64_t H, int64_t D, int64_t K);
 
 // qkv[rows, 3HK]: q, k from qk_in; v from v_in (the same pointer unless positions are shortformer).
+// values_only: just v, for passes whose attention patterns are given (q and k are left as they are).
 template <class T>
 void qkv_forward(const T* qk_in, const T* v_in, const T* packed, T* qkv, int64_t rows, int64_t D,
-                 int64_t HK);
+                 int64_t HK, bool values_only = false);
 // dpacked = inputs^T dqkv (overwrite); d_qk_in += dqk packed^T; d_v_in += dv packed^T
 // (d_qk_in may equal d_v_in).
 template <class T>
