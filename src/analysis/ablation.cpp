@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 
 #include "analysis/ablation_windows.h"
 #include "analysis/row_loss.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "model/forward.h"
+#include "model/ops/layernorm.h"
 
 namespace cs::analysis {
 
@@ -148,6 +150,107 @@ void add_pass(const Params<T>& params, const Activations<T>& acts, const WindowR
   add_window_means(losses.data(), c, w, sums.early[v], sums.late[v]);
 }
 
+// With patterns frozen, the ICL score reads the final stream only at the window rows, and the
+// last layer's output at a row needs the values of every earlier position but nothing else of
+// them. These passes compute just that, for ablations in the last two layers.
+template <class T>
+struct RowPass {
+  const Params<T>& params;
+  const Activations<T>& clean;
+  const WindowRows& w;
+  std::vector<T> normed, v, z, rows, mean, rstd;
+
+  int64_t n_rows() const { return clean.B * w.size(); }
+  int64_t row(int64_t r) const { return (r / w.size()) * clean.Tn + w.pos[size_t(r % w.size())]; }
+
+  // rows (post-LayerNorm, ready for W_U) = final stream at the window rows, given the stream
+  // itself at those rows in rows.
+  void finish() {
+    const Config& c = params.cfg;
+    if (!c.normalized()) return;
+    const int64_t n = n_rows(), D = c.d_model;
+    mean.resize(size_t(n));
+    rstd.resize(size_t(n));
+    const auto& lay = params.layout;
+    layernorm_forward(rows.data(), rows.data(), mean.data(), rstd.data(),
+                      c.has_ln_params() ? params.ptr(lay.ln_final_w) : nullptr,
+                      c.has_ln_params() ? params.ptr(lay.ln_final_b) : nullptr, n, D, c.ln_eps);
+  }
+
+  // rows -= head (l, h)'s clean result at the window rows.
+  void subtract_result(int l, int h) {
+    const int64_t n = n_rows(), D = params.cfg.d_model, K = params.cfg.d_head, H = params.cfg.n_heads;
+    z.resize(size_t(n * K));
+    for (int64_t r = 0; r < n; ++r)
+      std::copy_n(clean.z[size_t(l)].data() + row(r) * H * K + h * K, K, z.data() + r * K);
+    gemm<T>(false, false, n, D, K, T(-1), z.data(), K,
+            params.ptr(params.layout.blocks[size_t(l)].W_O) + h * K * D, D, T(1), rows.data(), D);
+  }
+
+  // Ablating head h of the last layer: the clean final stream minus its result.
+  void last_layer_head(int h) {
+    const int L = params.cfg.n_layers;
+    const int64_t n = n_rows(), D = params.cfg.d_model;
+    rows.resize(size_t(n * D));
+    for (int64_t r = 0; r < n; ++r)
+      std::copy_n(clean.resid[size_t(L)].data() + row(r) * D, D, rows.data() + r * D);
+    subtract_result(L - 1, h);
+    finish();
+  }
+
+  // The last layer run on input stream [B * Tn, D] with the clean patterns, at the window rows.
+  void last_layer(const T* stream) {
+    const Config& c = params.cfg;
+    const int l = c.n_layers - 1;
+    const int64_t R = clean.rows(), D = c.d_model, H = c.n_heads, K = c.d_head, Tn = clean.Tn;
+    const auto& blk = params.layout.blocks[size_t(l)];
+    const T* a = stream;
+    if (c.normalized()) {
+      normed.resize(size_t(R * D));
+      mean.resize(size_t(R));
+      rstd.resize(size_t(R));
+      layernorm_forward(stream, normed.data(), mean.data(), rstd.data(),
+                        c.has_ln_params() ? params.ptr(blk.ln1_w) : nullptr,
+                        c.has_ln_params() ? params.ptr(blk.ln1_b) : nullptr, R, D, c.ln_eps);
+      a = normed.data();
+    }
+    v.resize(size_t(R * H * K));
+    for (int h = 0; h < H; ++h)
+      gemm<T>(false, false, R, K, D, T(1), a, D, params.ptr(blk.W_V) + h * D * K, K, T(0),
+              v.data() + h * K, H * K);
+    const int64_t n = n_rows(), nw = w.size();
+    z.resize(size_t(n * H * K));
+    // Each window is a run of consecutive positions: one pattern-times-values product per run,
+    // over the keys up to its last query (later keys have zero weight).
+    for (int64_t b = 0; b < clean.B; ++b)
+      for (int64_t r0 = 0; r0 < nw;) {
+        int64_t r1 = r0 + 1;
+        while (r1 < nw && w.pos[size_t(r1)] == w.pos[size_t(r1 - 1)] + 1) ++r1;
+        const int64_t i0 = w.pos[size_t(r0)], keys = w.pos[size_t(r1 - 1)] + 1;
+        for (int h = 0; h < H; ++h)
+          gemm<T>(false, false, r1 - r0, K, keys, T(1),
+                  clean.pattern[size_t(l)].data() + ((b * H + h) * Tn + i0) * Tn, Tn,
+                  v.data() + b * Tn * H * K + h * K, H * K, T(0),
+                  z.data() + (b * nw + r0) * H * K + h * K, H * K);
+        r0 = r1;
+      }
+    rows.resize(size_t(n * D));
+    for (int64_t r = 0; r < n; ++r) std::copy_n(stream + row(r) * D, D, rows.data() + r * D);
+    gemm<T>(false, false, n, D, H * K, T(1), z.data(), H * K, params.ptr(blk.W_O), D, T(1),
+            rows.data(), D);
+    finish();
+  }
+};
+
+template <class T>
+void add_rows(const Params<T>& params, const std::vector<T>& rows, const WindowRows& w, int64_t c,
+              const std::vector<int32_t>& targets, std::vector<T>& logits,
+              std::vector<double>& losses, IclSums& sums, size_t v) {
+  losses.resize(size_t(c * w.size()));
+  window_losses(params, rows.data(), targets.data(), c * w.size(), logits, losses.data());
+  add_window_means(losses.data(), c, w, sums.early[v], sums.late[v]);
+}
+
 }  // namespace
 
 template <class T>
@@ -162,44 +265,68 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
   const int64_t n_chunks = (n_eval + batch - 1) / batch;
   IclSums total(1 + L * H);
   std::string error;
-#pragma omp parallel for schedule(dynamic, 1) if (!omp_in_parallel() && n_chunks > 1)
-  for (int64_t k = 0; k < n_chunks; ++k) {
-    try {
-      const int64_t b0 = k * batch, nb = std::min<int64_t>(batch, n_eval - b0);
-      std::vector<int32_t> inputs, targets;
-      chunk_tokens(windows, width, b0, nb, w, inputs, targets);
-      Activations<T> clean(c, nb, w.seq_len), var(c, nb, w.seq_len);
-      clean.set_tokens(inputs.data());
-      var.set_tokens(inputs.data());
-      forward(params, clean);
-      IclSums sums(1 + L * H);
-      std::vector<T> rows, logits;
-      std::vector<double> losses;
-      add_pass(params, clean, w, targets, rows, logits, losses, sums, 0);
-      // Zeroing head (l, h) leaves layers 0..l as they were: start each pass at layer l + 1
-      // from the clean stream minus the head's result.
-      Interventions<T> iv;
-      if (kind == AblationKind::pattern_preserving) iv.freeze_patterns = &clean;
-      const int64_t R = clean.rows(), D = c.d_model, K = c.d_head;
-      std::vector<T> stream(size_t(R * D));
-      iv.resid_value = stream.data();
-      iv.start_at_resid_layer = true;
-      for (int l = 0; l < L; ++l)
-        for (int h = 0; h < H; ++h) {
-          const std::vector<T>& after = clean.resid[size_t(l + 1)];
-          std::copy(after.begin(), after.end(), stream.begin());
-          gemm<T>(false, false, R, D, K, T(-1), clean.z[size_t(l)].data() + h * K, H * K,
-                  params.ptr(params.layout.blocks[size_t(l)].W_O) + h * K * D, D, T(1),
-                  stream.data(), D);
-          iv.resid_layer = l + 1;
-          forward(params, var, &iv);
-          add_pass(params, var, w, targets, rows, logits, losses, sums, size_t(1 + l * H + h));
+  const bool frozen = kind == AblationKind::pattern_preserving;
+  // Buffers live per thread across chunks: a sweep runs thousands of chunks, and allocating the
+  // caches for each one showed up as a tenth of the time in page faults.
+#pragma omp parallel if (!omp_in_parallel() && n_chunks > 1)
+  {
+    std::optional<Activations<T>> clean, var;
+    std::vector<T> rows, logits, stream;
+    std::vector<double> losses;
+    std::vector<int32_t> inputs, targets;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t k = 0; k < n_chunks; ++k) {
+      try {
+        const int64_t b0 = k * batch, nb = std::min<int64_t>(batch, n_eval - b0);
+        chunk_tokens(windows, width, b0, nb, w, inputs, targets);
+        if (!clean || clean->B != nb) {
+          clean.emplace(c, nb, w.seq_len);
+          var.reset();
         }
+        clean->set_tokens(inputs.data());
+        forward(params, *clean);
+        IclSums sums(1 + L * H);
+        add_pass(params, *clean, w, targets, rows, logits, losses, sums, 0);
+        // Zeroing head (l, h) leaves layers 0..l as they were: each pass starts at layer l + 1
+        // from the clean stream minus the head's result; with frozen patterns the last two
+        // layers' heads need only the window rows (RowPass).
+        Interventions<T> iv;
+        if (frozen) iv.freeze_patterns = &*clean;
+        const int64_t R = clean->rows(), D = c.d_model, K = c.d_head;
+        stream.resize(size_t(R * D));
+        iv.resid_value = stream.data();
+        iv.start_at_resid_layer = true;
+        RowPass<T> at_rows{params, *clean, w, {}, {}, {}, {}, {}, {}};
+        for (int l = 0; l < L; ++l)
+          for (int h = 0; h < H; ++h) {
+            const size_t variant = size_t(1 + l * H + h);
+            if (frozen && l == L - 1) {
+              at_rows.last_layer_head(h);
+              add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
+              continue;
+            }
+            const std::vector<T>& after = clean->resid[size_t(l + 1)];
+            std::copy(after.begin(), after.end(), stream.begin());
+            gemm<T>(false, false, R, D, K, T(-1), clean->z[size_t(l)].data() + h * K, H * K,
+                    params.ptr(params.layout.blocks[size_t(l)].W_O) + h * K * D, D, T(1),
+                    stream.data(), D);
+            if (frozen && l == L - 2) {
+              at_rows.last_layer(stream.data());
+              add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
+              continue;
+            }
+            if (!var) var.emplace(c, nb, w.seq_len);
+            var->set_tokens(inputs.data());
+            iv.resid_layer = l + 1;
+            forward(params, *var, &iv);
+            add_pass(params, *var, w, targets, rows, logits, losses, sums, variant);
+          }
 #pragma omp critical(cs_ablation_sums)
-      total.merge(sums);
-    } catch (const std::exception& e) {
+        total.merge(sums);
+      } catch (const std::exception& e) {
 #pragma omp critical(cs_ablation_sums)
-      if (error.empty()) error = e.what();
+        if (error.empty()) error = e.what();
+      }
     }
   }
   if (!error.empty()) fail(error);
