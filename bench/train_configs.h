@@ -40,8 +40,8 @@ inline Config config_named(const std::string& name) {
   return {};
 }
 
-// The two-layer model of `circuitscope demo --full` (src/cli/demo.cpp): what the analyses of a
-// demo run work on.
+// The two-layer model of the quick `circuitscope demo` (src/cli/demo.cpp), with 100 snapshots and
+// 128 evaluation sequences: the "100 snapshots x 16 heads of the demo's 2L model".
 inline Config demo_2l() {
   Config c = two_layers(128, 8, 16, 256, 2048);
   c.normalization_type = Normalization::LN;

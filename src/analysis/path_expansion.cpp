@@ -114,11 +114,13 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
     iv.freeze_patterns = &acts;
     Activations<T> var(c, nb, seq);
     var.set_windows(windows.data() + b0 * (seq + 1));
-    for (int k = 0; k <= L; ++k) {
+    // Order n_layers with the clean patterns is the clean pass itself.
+    for (int k = 0; k < L; ++k) {
       iv.max_path_order = k;
       forward(params, var, &iv);
       order[size_t(k)].add(double(var.mean_loss()), rows);
     }
+    order[size_t(L)].add(double(acts.mean_loss()), rows);
     if (b0 >= pe.term_sequences) continue;
 
     // Per-head terms: at order 1 each head's only term is its own; at full order the ablation
@@ -134,24 +136,25 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
         head_all[size_t(l * H + h)].add(double(var.mean_loss()), rows);
       }
     iv.ablate.clear();
-    iv.max_path_order = 1;
-    forward(params, var, &iv);
-    order1_terms.add(double(var.mean_loss()), rows);
-    iv.max_path_order = -1;
-    forward(params, var, &iv);
-    full_terms.add(double(var.mean_loss()), rows);
-    if (!pairs) continue;
-
-    // Virtual heads: the order-2 stream minus one pair's term, which is computed from the
-    // order-1 pass (heads reading x0) and the frozen pattern of the later head.
     Activations<T> order1(c, nb, seq);
     order1.set_windows(windows.data() + b0 * (seq + 1));
     iv.max_path_order = 1;
     forward(params, order1, &iv);
-    iv.max_path_order = 2;
-    forward(params, var, &iv);
-    order2_terms.add(double(var.mean_loss()), rows);
-    const std::vector<T> stream2 = var.resid[size_t(L)];
+    order1_terms.add(double(order1.mean_loss()), rows);
+    full_terms.add(double(acts.mean_loss()), rows);  // no ablation: the clean pass
+    if (!pairs) continue;
+
+    // Virtual heads: the order-2 stream minus one pair's term, which is computed from the
+    // order-1 pass (heads reading x0) and the frozen pattern of the later head. With two layers
+    // order 2 is the clean pass.
+    const Activations<T>* order2 = &acts;
+    if (L > 2) {
+      iv.max_path_order = 2;
+      forward(params, var, &iv);
+      order2 = &var;
+    }
+    order2_terms.add(double(order2->mean_loss()), rows);
+    const std::vector<T> stream2 = order2->resid[size_t(L)];
     std::vector<T> s(stream2.size());
     size_t p = 0;
     for (int l1 = 0; l1 < L; ++l1)
