@@ -1,6 +1,7 @@
 #pragma once
 // The per-snapshot analyses as plain calls: each subcommand (circuits, heads, paths, ablate,
-// probes) parses into one of these and `analyze` and `demo` run several of them in a row.
+// probes, analyze) parses into one of these; `analyze` runs the others in a row, `demo` runs
+// `analyze`.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,5 +61,14 @@ struct ProbesArgs {
   int threads = 0;
 };
 void run_probes(const ProbesArgs& args);
+
+struct AnalyzeArgs {
+  std::string run;
+  std::string snapshot = "last";
+  bool over_training = false;
+  std::vector<std::string> skip;
+  int threads = 0;
+};
+void run_analyze(const AnalyzeArgs& args);
 
 }  // namespace cs::cli

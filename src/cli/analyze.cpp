@@ -23,18 +23,12 @@ namespace cs::cli {
 
 namespace {
 
-struct AnalyzeArgs {
-  std::string run;
-  std::string snapshot = "last";
-  bool over_training = false;
-  std::vector<std::string> skip;
-  int threads = 0;
-};
-
 const std::vector<std::string>& step_names() {
   static const std::vector<std::string> names = {"heads", "circuits", "paths", "ablate", "probes"};
   return names;
 }
+
+}  // namespace
 
 void run_analyze(const AnalyzeArgs& args) {
   for (const std::string& s : args.skip)
@@ -106,7 +100,6 @@ void run_analyze(const AnalyzeArgs& args) {
               step.c_str(), total, args.run.c_str());
 }
 
-}  // namespace
 
 void register_analyze(CLI::App& app) {
   auto args = std::make_shared<AnalyzeArgs>();

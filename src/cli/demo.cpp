@@ -1,7 +1,8 @@
 // `circuitscope demo`: README's main job. Trains a 1-layer and a 2-layer attention-only model of
 // the same width on the same tokens and budget, measures in-context learning over training for
 // both, and says plainly whether the 2-layer model went through the phase change and the 1-layer
-// model did not (issue "In-context learning over training").
+// model did not (issue "In-context learning over training"). Then every analysis of both runs
+// (`analyze --over-training`): heads and ablations over training, circuits, paths, probes.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -120,11 +121,11 @@ void run_demo(const DemoArgs& a) {
   const auto results = report::run_icl(icl);
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& res = results[i];
-    HeadsArgs heads_args;
-    heads_args.run = dirs[i];
-    heads_args.over_training = true;
-    heads_args.threads = a.threads;
-    run_heads(heads_args);
+    AnalyzeArgs analyze;
+    analyze.run = dirs[i];
+    analyze.over_training = true;
+    analyze.threads = a.threads;
+    run_analyze(analyze);
     nlohmann::json induction = nlohmann::json::array();
     const auto heads = nlohmann::json::parse(io::read_file(dirs[i] + "/analysis/heads.json"));
     for (const auto& h : heads.at("heads"))
