@@ -247,6 +247,7 @@ std::vector<std::string> save_circuit_pictures(const analysis::CircuitsAnalysis&
   auto add = [&](const std::vector<std::string>& paths) {
     for (const auto& p : paths) names.push_back(std::filesystem::path(p).filename().string());
   };
+  if (a.spectra.empty()) return names;  // a 0-layer model has no heads to draw
   add(save_both(eigenvalue_grid(a.spectra, true), dir, "ov_eigenvalues"));
   add(save_both(eigenvalue_grid(a.spectra, false), dir, "qk_eigenvalues"));
   add(save_both(copying_histogram(a.spectra), dir, "copying_scores"));

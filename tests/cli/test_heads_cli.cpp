@@ -155,6 +155,21 @@ TEST_F(HeadsCli, AnalyzeRunsEveryAnalysisOnTheSameSnapshot) {
   EXPECT_TRUE(fs::exists(run / "analysis" / "composition.json"));
 }
 
+TEST_F(HeadsCli, AnalyzeOfADirectPathModelRunsOnlyTheCircuits) {
+  const fs::path zero = root / "zero-layers";
+  cs::test::CliResult r = run_cli(
+      "train --corpus " + (root / "corpus.txt").string() + " --bytes --out " + zero.string() +
+      " --n-layers 0 --d-model 16 --n-ctx 64 --batch 4 --steps 5 --snapshots 2 --eval-count 16"
+      " --eval-fraction 0.25 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = run_cli("analyze " + zero.string() + " --over-training --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const nlohmann::json j = read_json(zero / "analysis" / "analyze.json");
+  ASSERT_EQ(j["analyses"].size(), 1u);
+  EXPECT_EQ(j["analyses"][0]["analysis"], "circuits");
+  EXPECT_TRUE(read_json(zero / "analysis" / "circuits.json")["heads"].empty());
+}
+
 TEST_F(HeadsCli, AnalyzeRefusesBadInputBeforeWritingAnything) {
   const fs::path out = root / "analyze-bad";
   fs::remove_all(out);
