@@ -97,6 +97,15 @@ TEST_P(GradCheckLong, SeveralKeyBlocksMatchFiniteDifferences) {
   check_every_gradient(c, 37);
 }
 
+// d_head 8 fills a vector of doubles: the forward accumulates whole value rows (the path float
+// models with d_head 16, 32, 64 take).
+TEST_P(GradCheckLong, WholeVectorHeadsMatchFiniteDifferences) {
+  Config c = test::tiny_config(2, GetParam(), Normalization::LN);
+  c.n_ctx = 40;
+  c.d_head = 8;
+  check_every_gradient(c, 37);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllPositions, GradCheckLong,
                          ::testing::Values(Positions::standard, Positions::shortformer,
                                            Positions::rotary),
