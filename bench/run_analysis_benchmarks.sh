@@ -47,6 +47,7 @@ lines = [
     f"| path expansion: losses at order 0–2, frozen patterns | attn-only-2l, 64 × 512 | {seconds(pe0):.1f} s | | |",
     f"| path expansion with per-term importances of 16 heads and 64 virtual heads on 8 of the sequences | attn-only-2l, 64 × 512 | {seconds(pe8):.1f} s | | |",
     f"| evaluators + path expansion (the two rows above) | | {ev_pe:.1f} s | < 60 s | {verdict(ev_pe, 60)} |",
+    f"| evaluators + path expansion losses by order, without per-term importances | | {seconds(ev) + seconds(pe0):.1f} s | < 60 s | {verdict(seconds(ev) + seconds(pe0), 60)} |",
     f"| ΔICL ablation sweep, pattern-preserving (LayerNorm model: passes from the ablated layer on, last two layers at the window rows only) | quick demo 2L (d_model 128, 8 × 16, n_ctx 256, vocab 2048, LN), 100 snapshots × 16 heads, 128 sequences | {seconds(sweep):.1f} s | < 120 s | {verdict(seconds(sweep), 120)} |",
     f"| the same, per snapshot: in the sweep (two snapshots at a time, one thread each) / one snapshot on two threads | | {seconds(linear)/4:.2f} s / {seconds(inter)/2:.2f} s | | |",
     "",
