@@ -8,6 +8,7 @@
 
 #include "analysis/ablation_windows.h"
 #include "analysis/row_loss.h"
+#include "analysis/snapshot_sweep.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "model/forward.h"
@@ -350,25 +351,11 @@ IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
   out.kind = kind;
   out.method = linear ? "linear" : "interventions";
   out.snapshots.resize(size_t(n_snapshots));
-  std::string error;
-  // One snapshot per thread: every GEMM inside stays single-threaded and no thread waits on
-  // another's fork/join.
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t i = 0; i < n_snapshots; ++i) {
-    try {
-      const Params<float> p = i == 0 ? first : load(i);
-      CS_CHECK(p.cfg.n_layers == c.n_layers && p.cfg.n_heads == c.n_heads &&
-                   p.cfg.d_vocab == c.d_vocab && p.cfg.n_ctx == c.n_ctx,
-               "snapshot " << i << " has another shape than snapshot 0");
-      out.snapshots[size_t(i)] =
-          linear ? ablate_heads_icl_linear(p, windows, n_eval, width, positions, batch)
-                 : ablate_heads_icl(p, windows, n_eval, width, positions, kind, batch);
-    } catch (const std::exception& e) {
-#pragma omp critical(cs_ablation_sweep)
-      if (error.empty()) error = e.what();
-    }
-  }
-  if (!error.empty()) fail(error);
+  for_each_snapshot(n_snapshots, load, first, [&](int64_t i, const Params<float>& p) {
+    out.snapshots[size_t(i)] =
+        linear ? ablate_heads_icl_linear(p, windows, n_eval, width, positions, batch)
+               : ablate_heads_icl(p, windows, n_eval, width, positions, kind, batch);
+  });
   for (const HeadAblationIcl& s : out.snapshots) {
     out.clean_icl.push_back(s.clean_icl);
     const std::vector<double> d = s.delta_icl();

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "analysis/snapshot_sweep.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "model/forward.h"
@@ -422,26 +423,12 @@ HeadsOverTraining heads_over_training(int64_t n_snapshots,
   out.n_heads = c.n_heads;
   out.prefix_matching.assign(size_t(n_snapshots * LH), 0.0);
   out.previous_token.assign(size_t(n_snapshots * LH), 0.0);
-  std::string error;
-  // One snapshot per thread: each pass is small, so splitting one pass over threads would
-  // mostly pay for fork/join.
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t i = 0; i < n_snapshots; ++i) {
-    try {
-      const Params<float> p = i == 0 ? first : load(i);
-      CS_CHECK(p.cfg.n_layers == c.n_layers && p.cfg.n_heads == c.n_heads &&
-                   p.cfg.d_vocab == c.d_vocab && p.cfg.n_ctx == c.n_ctx,
-               "snapshot " << i << " has another shape than snapshot 0");
-      std::vector<double> pm, pt;
-      evaluate_attention_scores(p, rep, inputs, s.rows, s.len, options.text_batch, pm, pt);
-      std::copy(pm.begin(), pm.end(), out.prefix_matching.begin() + i * LH);
-      std::copy(pt.begin(), pt.end(), out.previous_token.begin() + i * LH);
-    } catch (const std::exception& e) {
-#pragma omp critical(cs_heads_over_training)
-      if (error.empty()) error = e.what();
-    }
-  }
-  if (!error.empty()) fail(error);
+  for_each_snapshot(n_snapshots, load, first, [&](int64_t i, const Params<float>& p) {
+    std::vector<double> pm, pt;
+    evaluate_attention_scores(p, rep, inputs, s.rows, s.len, options.text_batch, pm, pt);
+    std::copy(pm.begin(), pm.end(), out.prefix_matching.begin() + i * LH);
+    std::copy(pt.begin(), pt.end(), out.previous_token.begin() + i * LH);
+  });
   return out;
 }
 
