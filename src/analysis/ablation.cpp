@@ -79,6 +79,24 @@ void add_window_means(const double* losses, int64_t c, const WindowRows& w, doub
   }
 }
 
+HeadAblationIcl IclSums::result(const Config& c, int64_t n_eval, AblationKind kind) const {
+  HeadAblationIcl r;
+  r.n_layers = c.n_layers;
+  r.n_heads = c.n_heads;
+  r.n_eval = n_eval;
+  r.kind = kind;
+  const double n = double(n_eval);
+  r.clean_early = early[0] / n;
+  r.clean_late = late[0] / n;
+  r.clean_icl = r.clean_late - r.clean_early;
+  for (size_t v = 1; v < early.size(); ++v) {
+    r.early.push_back(early[v] / n);
+    r.late.push_back(late[v] / n);
+    r.icl.push_back(r.late.back() - r.early.back());
+  }
+  return r;
+}
+
 void IclSums::merge(const IclSums& o) {
   for (size_t i = 0; i < early.size(); ++i) {
     early[i] += o.early[i];
@@ -117,23 +135,6 @@ bool linear_path_applies(const Config& cfg, AblationKind kind) {
 
 namespace {
 
-HeadAblationIcl finish(const IclSums& s, const Config& c, int64_t n_eval, AblationKind kind) {
-  HeadAblationIcl r;
-  r.n_layers = c.n_layers;
-  r.n_heads = c.n_heads;
-  r.n_eval = n_eval;
-  r.kind = kind;
-  const double n = double(n_eval);
-  r.clean_early = s.early[0] / n;
-  r.clean_late = s.late[0] / n;
-  r.clean_icl = r.clean_late - r.clean_early;
-  for (size_t v = 1; v < s.early.size(); ++v) {
-    r.early.push_back(s.early[v] / n);
-    r.late.push_back(s.late[v] / n);
-    r.icl.push_back(r.late.back() - r.early.back());
-  }
-  return r;
-}
 
 // Window-row losses of a pass, added to variant v's sums.
 template <class T>
@@ -331,7 +332,7 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
     }
   }
   if (!error.empty()) fail(error);
-  return finish(total, c, n_eval, kind);
+  return total.result(c, n_eval, kind);
 }
 
 IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,

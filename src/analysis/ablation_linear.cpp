@@ -399,21 +399,7 @@ HeadAblationIcl ablate_heads_icl_linear(const Params<T>& params, const std::vect
     total.merge(sums);
   }
   if (!error.empty()) fail(error);
-  HeadAblationIcl r;
-  r.n_layers = L;
-  r.n_heads = int(H);
-  r.n_eval = n_eval;
-  r.kind = AblationKind::pattern_preserving;
-  const double n = double(n_eval);
-  r.clean_early = total.early[0] / n;
-  r.clean_late = total.late[0] / n;
-  r.clean_icl = r.clean_late - r.clean_early;
-  for (size_t v = 1; v < total.early.size(); ++v) {
-    r.early.push_back(total.early[v] / n);
-    r.late.push_back(total.late[v] / n);
-    r.icl.push_back(r.late.back() - r.early.back());
-  }
-  return r;
+  return total.result(c, n_eval, AblationKind::pattern_preserving);
 }
 
 template HeadAblationIcl ablate_heads_icl_linear<float>(const Params<float>&,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "analysis/ablation.h"
 #include "analysis/icl.h"
 #include "model/params.h"
 
@@ -40,6 +41,8 @@ struct IclSums {
   std::vector<double> early, late;
   explicit IclSums(int64_t variants = 0) : early(size_t(variants), 0.0), late(size_t(variants), 0.0) {}
   void merge(const IclSums& o);
+  // Means over n_eval sequences: the clean ICL and every head's, as the ablation result.
+  HeadAblationIcl result(const Config& c, int64_t n_eval, AblationKind kind) const;
 };
 
 }  // namespace cs::analysis::detail
