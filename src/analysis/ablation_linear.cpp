@@ -13,6 +13,7 @@
 
 #include "analysis/ablation.h"
 #include "analysis/ablation_windows.h"
+#include "analysis/logit_variants.h"
 #include "analysis/row_loss.h"
 #include "core/error.h"
 #include "core/gemm.h"
@@ -193,7 +194,7 @@ struct Workspace {
   std::vector<T> stream;                // clean final stream at the window rows [c*nw, D]
   std::vector<T> zw;                    // layer L-2's z at the window rows [c*nw, HK]
   std::vector<T> Y;                     // [H, c*nw, HK]: A^{L-1,h'} z^{L-2} at the window rows
-  std::vector<T> dz, ablated, base, work, d, dv, dza, dw;
+  std::vector<T> dz, ablated, d, dv, dza, dw;
   std::vector<int32_t> inputs, targets;
   std::vector<double> losses;
 };
@@ -316,42 +317,19 @@ void ablated_stream(const Prepared<T>& w, int l, int64_t h, int64_t c, const Win
   gemm<T>(false, false, nr, D, HK, T(-1), dz, HK, w.W_O(L - 1), D, T(1), stream, D);
 }
 
-constexpr int64_t kLogitRows = 32;  // logits of this many rows stay in L2 while their losses are taken
-
-// Loss of every window row for the clean pass (variant 0) and each ablated head (1 + l H + h),
-// one block of rows at a time so each block's logits are read back from cache.
+// Loss of every window row for the clean pass (variant 0) and each ablated head (1 + l H + h):
+// the last layer's heads as the clean logits minus z^h (W_O^h W_U), a d_head-wide product.
 template <class T>
 void variant_losses(const Prepared<T>& w, int64_t nr, Workspace<T>& ws) {
   const int L = w.L;
-  const int64_t D = w.D, H = w.H, K = w.K, HK = w.HK, V = w.V, n_var = 1 + L * H;
+  const int64_t D = w.D, H = w.H, K = w.K, HK = w.HK, V = w.V;
   const int64_t n_early = L >= 2 ? (L - 1) * H : 0;  // heads whose ablated stream is stored
-  T* base = room(ws.base, kLogitRows * V);
-  T* work = room(ws.work, kLogitRows * V);
-  double* losses = room(ws.losses, n_var * nr);
-  const T* zl = ws.z[size_t(L - 1)].data();
-  for (int64_t r0 = 0; r0 < nr; r0 += kLogitRows) {
-    const int64_t m = std::min(kLogitRows, nr - r0);
-    gemm<T>(false, false, m, V, D, T(1), ws.stream.data() + r0 * D, D, w.W_U(), V, T(0), base, V);
-    T shift[kLogitRows];  // each clean row's maximum: ablated rows sit close to it
-    for (int64_t r = 0; r < m; ++r) {
-      shift[r] = row_max(base + r * V, V);
-      losses[r0 + r] = row_loss_near(base + r * V, V, ws.targets[size_t(r0 + r)], shift[r]);
-    }
-    for (int64_t i = 0; i < n_early; ++i) {
-      gemm<T>(false, false, m, V, D, T(1), ws.ablated.data() + (i * nr + r0) * D, D, w.W_U(), V, T(0),
-              work, V);
-      for (int64_t r = 0; r < m; ++r)
-        losses[(1 + i) * nr + r0 + r] = row_loss_near(work + r * V, V, ws.targets[size_t(r0 + r)], shift[r]);
-    }
-    for (int64_t h = 0; h < H; ++h) {
-      // Last layer: the clean logits minus z^h (W_O^h W_U), a d_head-wide product.
-      gemm<T>(false, false, m, V, K, T(1), zl + r0 * HK + h * K, HK, w.OU.data() + h * K * V, V, T(0),
-              work, V);
-      for (int64_t r = 0; r < m; ++r)
-        losses[(1 + n_early + h) * nr + r0 + r] =
-            row_loss_minus_near(base + r * V, work + r * V, V, ws.targets[size_t(r0 + r)], shift[r]);
-    }
-  }
+  LogitVariants<T> v;
+  v.stream = ws.stream.data();
+  for (int64_t i = 0; i < n_early; ++i) v.streams.push_back(ws.ablated.data() + i * nr * D);
+  for (int64_t h = 0; h < H; ++h)
+    v.terms.push_back({ws.z[size_t(L - 1)].data() + h * K, HK, K, w.OU.data() + h * K * V});
+  variant_row_losses(v, w.W_U(), D, V, ws.targets.data(), nr, room(ws.losses, v.count() * nr));
 }
 
 }  // namespace

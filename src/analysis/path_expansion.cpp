@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/error.h"
+#include "analysis/logit_variants.h"
 #include "core/gemm.h"
 #include "model/forward.h"
 #include "model/ops/unembed.h"
@@ -23,6 +25,45 @@ struct LossSum {
   double mean() const { return rows ? sum / double(rows) : 0.0; }
 };
 
+// The direct path's mean loss when the layer-0 stream is the token embedding alone (positions
+// that do not add W_pos to it): a row's logits then depend only on its token, so each distinct
+// token of all the sequences is unembedded once, however often it occurs.
+template <class T>
+double direct_path_loss_by_token(const Params<T>& params, const std::vector<int32_t>& windows,
+                                 int64_t n_seq, int64_t seq) {
+  const Config& c = params.cfg;
+  const int64_t V = c.d_vocab;
+  std::vector<std::vector<int32_t>> targets_of(static_cast<size_t>(V));
+  for (int64_t b = 0; b < n_seq; ++b)
+    for (int64_t t = 0; t < seq; ++t) {
+      const int32_t* w = windows.data() + b * (seq + 1) + t;
+      targets_of[size_t(w[0])].push_back(w[1]);
+    }
+  std::vector<int32_t> distinct;
+  for (int64_t u = 0; u < V; ++u)
+    if (!targets_of[size_t(u)].empty()) distinct.push_back(int32_t(u));
+  Interventions<T> iv;
+  iv.max_path_order = 0;
+  double sum = 0;
+  std::unique_ptr<Activations<T>> a;
+  for (size_t i0 = 0; i0 < distinct.size(); i0 += size_t(c.n_ctx)) {
+    const int64_t n = std::min<int64_t>(c.n_ctx, int64_t(distinct.size() - i0));
+    // One sequence of distinct tokens, each its own target: the pass's loss is then
+    // logsumexp - logit[token], which gives each row's logsumexp without another pass over it.
+    std::vector<int32_t> w(distinct.begin() + int64_t(i0), distinct.begin() + int64_t(i0) + n);
+    w.push_back(w.back());
+    if (!a || a->Tn != n) a = std::make_unique<Activations<T>>(c, 1, n, true);
+    a->set_windows(w.data());
+    forward(params, *a, &iv);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* row = a->logits.data() + i * V;
+      const double lse = double(a->loss[size_t(i)]) + double(row[w[size_t(i + 1)]]);
+      for (int32_t target : targets_of[size_t(w[size_t(i)])]) sum += lse - double(row[target]);
+    }
+  }
+  return sum / double(n_seq * seq);
+}
+
 std::string layer_head(int l, int h) { return std::to_string(l) + "." + std::to_string(h); }
 
 }  // namespace
@@ -40,9 +81,34 @@ double stream_loss(const Params<T>& params, const T* stream, const int32_t* targ
   return s / double(rows);
 }
 
+namespace {
+
+// virtual_head_z with layer1's head results [B, T, H, D] already formed, so the pairs of one
+// layer share them.
 template <class T>
-std::vector<T> virtual_head_term(const Params<T>& params, const Activations<T>& order1, int l1,
-                                 int h1, int l2, int h2) {
+std::vector<T> pair_z(const Params<T>& params, const Activations<T>& order1, const HookTensor<T>& result,
+                      int h1, int l2, int h2) {
+  const Config& c = params.cfg;
+  const int H = c.n_heads;
+  const int64_t B = order1.B, Tn = order1.Tn, D = c.d_model, K = c.d_head, R = B * Tn;
+  const T* W_V = params["blocks." + std::to_string(l2) + ".attn.W_V"] + int64_t(h2) * D * K;
+  // v = r^{h1} W_V^{h2}: the rows of the result of head h1 are H * D apart.
+  std::vector<T> v(size_t(R * K)), z(size_t(R * K), T(0));
+  gemm<T>(false, false, R, K, D, T(1), result.data.data() + int64_t(h1) * D, int64_t(H) * D, W_V, K,
+          T(0), v.data(), K);
+  for (int64_t b = 0; b < B; ++b) {
+    const T* A = order1.pattern[size_t(l2)].data() + (b * H + h2) * Tn * Tn;
+    gemm<T>(false, false, Tn, K, Tn, T(1), A, Tn, v.data() + b * Tn * K, K, T(0),
+            z.data() + b * Tn * K, K);
+  }
+  return z;
+}
+
+}  // namespace
+
+template <class T>
+std::vector<T> virtual_head_z(const Params<T>& params, const Activations<T>& order1, int l1, int h1,
+                              int l2, int h2) {
   const Config& c = params.cfg;
   const int L = c.n_layers, H = c.n_heads;
   CS_CHECK(l1 >= 0 && l1 < L && l2 >= 0 && l2 < L,
@@ -51,19 +117,17 @@ std::vector<T> virtual_head_term(const Params<T>& params, const Activations<T>& 
            "virtual head heads " << h1 << " -> " << h2 << " out of range [0, " << H << ")");
   CS_CHECK(l1 < l2, "a virtual head runs from an earlier layer to a later one, got layers "
                         << l1 << " -> " << l2);
-  const int64_t B = order1.B, Tn = order1.Tn, D = c.d_model, K = c.d_head, R = B * Tn;
-  const HookTensor<T> result = order1.head_result(params, l1);  // [B, T, H, D]
-  const T* W_V = params["blocks." + std::to_string(l2) + ".attn.W_V"] + int64_t(h2) * D * K;
+  return pair_z(params, order1, order1.head_result(params, l1), h1, l2, h2);
+}
+
+template <class T>
+std::vector<T> virtual_head_term(const Params<T>& params, const Activations<T>& order1, int l1,
+                                 int h1, int l2, int h2) {
+  const Config& c = params.cfg;
+  const int64_t D = c.d_model, K = c.d_head, R = order1.B * order1.Tn;
+  const std::vector<T> z = virtual_head_z(params, order1, l1, h1, l2, h2);
   const T* W_O = params["blocks." + std::to_string(l2) + ".attn.W_O"] + int64_t(h2) * K * D;
-  // v = r^{h1} W_V^{h2}: the rows of the result of head h1 are H * D apart.
-  std::vector<T> v(size_t(R * K)), z(size_t(R * K), T(0)), out(size_t(R * D));
-  gemm<T>(false, false, R, K, D, T(1), result.data.data() + int64_t(h1) * D, int64_t(H) * D, W_V, K,
-          T(0), v.data(), K);
-  for (int64_t b = 0; b < B; ++b) {
-    const T* A = order1.pattern[size_t(l2)].data() + (b * H + h2) * Tn * Tn;
-    gemm<T>(false, false, Tn, K, Tn, T(1), A, Tn, v.data() + b * Tn * K, K, T(0),
-            z.data() + b * Tn * K, K);
-  }
+  std::vector<T> out(size_t(R * D));
   gemm<T>(false, false, R, D, K, T(1), z.data(), K, W_O, D, T(0), out.data(), D);
   return out;
 }
@@ -80,6 +144,9 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
            "path expansion windows hold " << windows.size() << " tokens, expected " << n_seq
                                           << " x " << seq + 1);
   CS_CHECK(o.batch >= 1, "path expansion batch must be at least 1, got " << o.batch);
+  for (int32_t t : windows)
+    CS_CHECK(t >= 0 && t < c.d_vocab, "path expansion token " << t << " is outside the vocabulary [0, "
+                                                              << c.d_vocab << ")");
   PathExpansion pe;
   pe.n_layers = L;
   pe.n_heads = H;
@@ -101,70 +168,161 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
   if (pairs)
     for (int l1 = 0; l1 < L; ++l1)
       for (int l2 = l1 + 1; l2 < L; ++l2) pair_loss.resize(pair_loss.size() + size_t(H * H));
+  const bool linear = !c.normalized();
+  const int64_t D = c.d_model, K = c.d_head, V = c.d_vocab;
+  const T* W_U = params["unembed.W_U"];
+  // W_O^{l,h} W_U [K, V] for every head, stacked [L, H K, V]: the terms' unembedding.
+  std::vector<T> OU;
+  if (linear && pe.term_sequences > 0) {
+    OU.resize(size_t(L * H * K * V));
+    for (int l = 0; l < L; ++l)
+      gemm<T>(false, false, H * K, V, D, T(1), params["blocks." + std::to_string(l) + ".attn.W_O"], D,
+              W_U, V, T(0), OU.data() + l * H * K * V, V);
+  }
+  auto head_OU = [&](int l, int h) { return OU.data() + (int64_t(l) * H + h) * K * V; };
 
+  // Caches of a batch's passes, kept across batches: each holds L x B H T^2 patterns, and fresh
+  // ones would be faulted in again for every batch.
+  std::unique_ptr<Activations<T>> clean_acts, var_acts, order1_acts;
+  const bool direct_by_token = L >= 1 && c.positional_embedding_type != Positions::standard;
+  if (direct_by_token) order[0].add(direct_path_loss_by_token(params, windows, n_seq, seq), n_seq * seq);
   for (int64_t b0 = 0; b0 < n_seq; b0 += o.batch) {
     const int64_t nb = std::min<int64_t>(o.batch, n_seq - b0);
     const int64_t rows = nb * seq;
-    Activations<T> acts(c, nb, seq);
+    if (!clean_acts || clean_acts->B != nb) {
+      clean_acts = std::make_unique<Activations<T>>(c, nb, seq);
+      var_acts = std::make_unique<Activations<T>>(c, nb, seq);
+      order1_acts.reset();
+    }
+    Activations<T>& acts = *clean_acts;
     acts.set_windows(windows.data() + b0 * (seq + 1));
     forward(params, acts);
     clean.add(double(acts.mean_loss()), rows);
 
     Interventions<T> iv;
     iv.freeze_patterns = &acts;
-    Activations<T> var(c, nb, seq);
+    Activations<T>& var = *var_acts;
     var.set_windows(windows.data() + b0 * (seq + 1));
+    const bool terms = b0 < pe.term_sequences;
+    if (terms && !order1_acts) order1_acts = std::make_unique<Activations<T>>(c, nb, seq);
+    if (terms) order1_acts->set_windows(windows.data() + b0 * (seq + 1));
+    // The terms read the order-1 pass, so theirs is kept apart.
+    auto pass_of_order = [&](int k) -> Activations<T>& { return terms && k == 1 ? *order1_acts : var; };
     // Order n_layers with the clean patterns is the clean pass itself.
-    for (int k = 0; k < L; ++k) {
+    for (int k = direct_by_token ? 1 : 0; k < L; ++k) {
       iv.max_path_order = k;
-      forward(params, var, &iv);
-      order[size_t(k)].add(double(var.mean_loss()), rows);
+      Activations<T>& a = pass_of_order(k);
+      forward(params, a, &iv);
+      order[size_t(k)].add(double(a.mean_loss()), rows);
     }
     order[size_t(L)].add(double(acts.mean_loss()), rows);
-    if (b0 >= pe.term_sequences) continue;
-
-    // Per-head terms: at order 1 each head's only term is its own; at full order the ablation
-    // removes every path through the head.
-    for (int l = 0; l < L; ++l)
-      for (int h = 0; h < H; ++h) {
-        iv.ablate = {{l, h, HeadAblation::Kind::zero}};
-        iv.max_path_order = 1;
-        forward(params, var, &iv);
-        head_term[size_t(l * H + h)].add(double(var.mean_loss()), rows);
-        iv.max_path_order = -1;
-        forward(params, var, &iv);
-        head_all[size_t(l * H + h)].add(double(var.mean_loss()), rows);
-      }
-    iv.ablate.clear();
-    Activations<T> order1(c, nb, seq);
-    order1.set_windows(windows.data() + b0 * (seq + 1));
-    iv.max_path_order = 1;
-    forward(params, order1, &iv);
-    order1_terms.add(double(order1.mean_loss()), rows);
-    full_terms.add(double(acts.mean_loss()), rows);  // no ablation: the clean pass
-    if (!pairs) continue;
-
-    // Virtual heads: the order-2 stream minus one pair's term, which is computed from the
-    // order-1 pass (heads reading x0) and the frozen pattern of the later head. With two layers
-    // order 2 is the clean pass.
-    const Activations<T>* order2 = &acts;
-    if (L > 2) {
-      iv.max_path_order = 2;
-      forward(params, var, &iv);
-      order2 = &var;
+    if (!terms) continue;
+    Activations<T>& order1 = *order1_acts;
+    if (L < 2) {  // order 1 is the full order: not among the passes above
+      iv.max_path_order = 1;
+      forward(params, order1, &iv);
     }
-    order2_terms.add(double(order2->mean_loss()), rows);
-    const std::vector<T> stream2 = order2->resid[size_t(L)];
-    std::vector<T> s(stream2.size());
+    const int32_t* targets = acts.targets.data();
+    if (!linear) {
+      // LayerNorm's scale depends on every term: each removal is a pass with the head zeroed.
+      for (int l = 0; l < L; ++l)
+        for (int h = 0; h < H; ++h) {
+          iv.ablate = {{l, h, HeadAblation::Kind::zero}};
+          iv.max_path_order = -1;
+          forward(params, var, &iv);
+          head_all[size_t(l * H + h)].add(double(var.mean_loss()), rows);
+          iv.max_path_order = 1;
+          forward(params, var, &iv);
+          head_term[size_t(l * H + h)].add(double(var.mean_loss()), rows);
+        }
+      iv.ablate.clear();
+      order1_terms.add(double(order1.mean_loss()), rows);
+      full_terms.add(double(acts.mean_loss()), rows);  // no ablation: the clean pass
+      continue;
+    }
+    // Without normalization a head's own term is z^h W_O^h, so its removal is the reference
+    // logits minus z^h (W_O^h W_U): every head at order 1, and the last layer's heads at full
+    // order (nothing reads their result).
+    LogitVariants<T> own, full;
+    own.stream = order1.resid[size_t(L)].data();
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h)
+        own.terms.push_back({order1.z[size_t(l)].data() + h * K, H * K, K, head_OU(l, h)});
+    const std::vector<double> own_loss = variant_mean_losses(own, W_U, D, V, targets, rows);
+    order1_terms.add(own_loss[0], rows);
+    for (int i = 0; i < L * H; ++i) head_term[size_t(i)].add(own_loss[size_t(1 + i)], rows);
+
+    full.stream = acts.resid[size_t(L)].data();
+    // With two layers a first-layer head's paths are its own term and its virtual heads into
+    // every second-layer head, so its ablated stream is formed from the pair terms (layer 0
+    // reads only the embedding: its clean results are the order-1 ones), and order 2 is the
+    // clean pass, so the virtual heads share its logits.
+    std::vector<std::vector<T>> z;  // [H * H] pair terms' z [rows, K], (h1, h2) row-major
+    std::vector<T> ablated;         // [H, rows, D]
+    if (L == 2) {
+      const HookTensor<T> result = order1.head_result(params, 0);
+      const T* W_O1 = params["blocks.1.attn.W_O"];
+      ablated.resize(size_t(H * rows * D));
+      for (int h1 = 0; h1 < H; ++h1) {
+        T* a = ablated.data() + h1 * rows * D;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t d = 0; d < D; ++d)
+            a[r * D + d] = full.stream[r * D + d] - result.data[size_t((r * H + h1) * D + d)];
+        for (int h2 = 0; h2 < H; ++h2) {
+          z.push_back(pair_z(params, order1, result, h1, 1, h2));
+          gemm<T>(false, false, rows, D, K, T(-1), z.back().data(), K, W_O1 + h2 * K * D, D, T(1), a, D);
+        }
+        full.streams.push_back(a);
+      }
+    } else {
+      // Deeper: removing an earlier head changes what every later head reads, so it is a whole
+      // pass with the head zeroed (patterns still frozen).
+      for (int l = 0; l + 1 < L; ++l)
+        for (int h = 0; h < H; ++h) {
+          iv.ablate = {{l, h, HeadAblation::Kind::zero}};
+          iv.max_path_order = -1;
+          forward(params, var, &iv);
+          head_all[size_t(l * H + h)].add(double(var.mean_loss()), rows);
+        }
+      iv.ablate.clear();
+    }
+    for (int h = 0; h < H; ++h)
+      full.terms.push_back({acts.z[size_t(L - 1)].data() + h * K, H * K, K, head_OU(L - 1, h)});
+    if (L == 2 && pairs)
+      for (int i = 0; i < H * H; ++i) full.terms.push_back({z[size_t(i)].data(), K, K, head_OU(1, i % H)});
+    const std::vector<double> full_loss = variant_mean_losses(full, W_U, D, V, targets, rows);
+    full_terms.add(full_loss[0], rows);
+    const size_t S = full.streams.size();
+    for (size_t h = 0; h < S; ++h) head_all[h].add(full_loss[1 + h], rows);
+    for (int h = 0; h < H; ++h) head_all[size_t((L - 1) * H + h)].add(full_loss[1 + S + size_t(h)], rows);
+    if (!pairs) continue;
+    if (L == 2) {
+      order2_terms.add(full_loss[0], rows);
+      for (int i = 0; i < H * H; ++i) pair_loss[size_t(i)].add(full_loss[1 + S + size_t(H + i)], rows);
+      continue;
+    }
+
+    // Virtual heads of deeper models: the order-2 logits minus one pair's term z W_O^{h2} W_U,
+    // with z from the order-1 pass (heads reading x0) and the frozen pattern of the later head.
+    iv.max_path_order = 2;
+    forward(params, var, &iv);
+    order2_terms.add(double(var.mean_loss()), rows);
     size_t p = 0;
     for (int l1 = 0; l1 < L; ++l1)
-      for (int l2 = l1 + 1; l2 < L; ++l2)
+      for (int l2 = l1 + 1; l2 < L; ++l2) {
+        // One layer pair at a time bounds the stored z's to H^2 x rows x d_head.
+        z.clear();
+        LogitVariants<T> pair;
+        pair.stream = var.resid[size_t(L)].data();
+        const HookTensor<T> result = order1.head_result(params, l1);
         for (int h1 = 0; h1 < H; ++h1)
-          for (int h2 = 0; h2 < H; ++h2, ++p) {
-            const std::vector<T> term = virtual_head_term(params, order1, l1, h1, l2, h2);
-            for (size_t i = 0; i < s.size(); ++i) s[i] = stream2[i] - term[i];
-            pair_loss[p].add(stream_loss(params, s.data(), var.targets.data(), rows), rows);
+          for (int h2 = 0; h2 < H; ++h2) {
+            z.push_back(pair_z(params, order1, result, h1, l2, h2));
+            pair.terms.push_back({z.back().data(), K, K, head_OU(l2, h2)});
           }
+        const std::vector<double> loss = variant_mean_losses(pair, W_U, D, V, targets, rows);
+        for (int i = 0; i < H * H; ++i, ++p) pair_loss[p].add(loss[size_t(1 + i)], rows);
+      }
   }
 
   pe.term_sequences = order1_terms.rows / seq;  // whole batches: may exceed the request a little
@@ -249,6 +407,8 @@ nlohmann::ordered_json PathExpansion::to_json() const {
                                            int64_t, const PathExpansionOptions&);                \
   template std::vector<T> virtual_head_term<T>(const Params<T>&, const Activations<T>&, int, int, \
                                                int, int);                                        \
+  template std::vector<T> virtual_head_z<T>(const Params<T>&, const Activations<T>&, int, int,    \
+                                            int, int);                                           \
   template double stream_loss<T>(const Params<T>&, const T*, const int32_t*, int64_t);
 CS_INSTANTIATE(float)
 CS_INSTANTIATE(double)

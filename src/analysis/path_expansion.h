@@ -56,6 +56,10 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
 template <class T>
 std::vector<T> virtual_head_term(const Params<T>& params, const Activations<T>& order1, int layer1,
                                  int head1, int layer2, int head2);
+// The same term before W_O^{h2}: z = A^{h2} (A^{h1} x0 W_OV^{h1}) W_V^{h2} [B, T, d_head].
+template <class T>
+std::vector<T> virtual_head_z(const Params<T>& params, const Activations<T>& order1, int layer1,
+                              int head1, int layer2, int head2);
 
 // Mean next-token loss of a final residual stream [rows, d_model] through W_U (models without
 // normalization: the stream is what W_U reads).

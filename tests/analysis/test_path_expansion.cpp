@@ -151,6 +151,41 @@ TEST(PathExpansion, PatternPreservingAblationRemovesExactlyTheHeadsTerms) {
   EXPECT_NEAR(j["marginal_nats"][1]["nats"].get<double>(), pe.loss_by_order[1] - pe.loss_by_order[2], 1e-15);
 }
 
+TEST(PathExpansion, ThreeLayerImportancesEqualStreamsWithoutTheTerms) {
+  // Three layers: order 2 is a pass of its own, and each pair of layers has its virtual heads.
+  const Model m(3);
+  const Activations<double> clean = m.run();
+  Interventions<double> iv;
+  iv.freeze_patterns = &clean;
+  iv.max_path_order = 1;
+  const Activations<double> order1 = m.run(&iv);
+  iv.max_path_order = 2;
+  const Activations<double> order2 = m.run(&iv);
+  const PathExpansion pe = path_expansion(m.p, m.windows, B, Tn);
+  const int H = m.c.n_heads, D = m.c.d_model;
+  ASSERT_EQ(pe.virtual_heads.size(), size_t(3 * H * H));
+  for (const VirtualHeadTerm& v : pe.virtual_heads) {
+    std::vector<double> s = order2.resid[3];
+    const std::vector<double> t = virtual_head_term(m.p, order1, v.layer1, v.head1, v.layer2, v.head2);
+    for (size_t i = 0; i < s.size(); ++i) s[i] -= t[i];
+    EXPECT_NEAR(v.importance, stream_loss(m.p, s.data(), clean.targets.data(), B * Tn) - order2.mean_loss(),
+                1e-12);
+  }
+  for (int l = 0; l < 3; ++l)
+    for (int h = 0; h < H; ++h) {
+      Interventions<double> ab;
+      ab.freeze_patterns = &clean;
+      ab.ablate = {{l, h, HeadAblation::Kind::zero}};
+      EXPECT_NEAR(pe.head_all_terms[size_t(l * H + h)], m.run(&ab).mean_loss() - clean.mean_loss(), 1e-12);
+      std::vector<double> s1 = order1.resid[3];
+      const HookTensor<double> r = order1.head_result(m.p, l);
+      for (int64_t row = 0; row < B * Tn; ++row)
+        for (int d = 0; d < D; ++d) s1[size_t(row * D + d)] -= r.data[size_t((row * H + h) * D + d)];
+      EXPECT_NEAR(pe.head_term[size_t(l * H + h)],
+                  stream_loss(m.p, s1.data(), clean.targets.data(), B * Tn) - order1.mean_loss(), 1e-12);
+    }
+}
+
 TEST(PathExpansion, TermSequencesBoundTheImportancePasses) {
   const Model m(2);
   PathExpansionOptions o;
