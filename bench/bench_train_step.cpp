@@ -20,8 +20,10 @@ double peak_rss_mib() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
+// args: threads, precision (0 fp32, 1 bf16 matrix-product inputs, as `train --precision bf16`)
 void BM_TrainStep(benchmark::State& state, cs::bench::TrainConfig tc) {
   cs::set_num_threads(int(state.range(0)));
+  const auto precision = state.range(1) ? cs::MatmulPrecision::bf16 : cs::MatmulPrecision::fp32;
   cs::Params<float> params(tc.model);
   params.init(1);
   cs::Params<float> grads(tc.model);
@@ -32,7 +34,10 @@ void BM_TrainStep(benchmark::State& state, cs::bench::TrainConfig tc) {
   for (auto& t : windows) t = int32_t(rng.below(tc.model.d_vocab));
   acts.set_windows(windows.data());
   for (auto _ : state) {
-    const float loss = cs::forward_backward(params, acts, grads);
+    const float loss = [&] {
+      const cs::MatmulPrecisionScope scope(precision);
+      return cs::forward_backward(params, acts, grads);
+    }();
     opt.clip(grads);
     opt.step(params, grads, 1e-3);
     benchmark::DoNotOptimize(loss);
@@ -62,7 +67,9 @@ void BM_Sgemm(benchmark::State& state) {
 int register_all() {
   for (const auto& tc : cs::bench::train_configs()) {
     benchmark::RegisterBenchmark(("train_step/" + tc.name).c_str(), BM_TrainStep, tc)
-        ->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+        ->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+    benchmark::RegisterBenchmark(("train_step_bf16/" + tc.name).c_str(), BM_TrainStep, tc)
+        ->Args({2, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
     benchmark::RegisterBenchmark(("sgemm/" + tc.name).c_str(), BM_Sgemm)
         ->Args({int64_t(tc.batch) * tc.model.n_ctx, tc.model.d_vocab, tc.model.d_model, 2})
         ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);

@@ -22,12 +22,15 @@ rows = []
 for c in configs:
     ours = {b["name"].split("/")[0]: b for b in json.load(open(f"{out}/ours_{c}.json"))["benchmarks"]}
     torch = [json.loads(l) for l in open(f"{out}/torch_{c}.jsonl") if l.strip().startswith("{")][-1]
-    step, gemm = ours["train_step"], ours["sgemm"]
+    step, gemm, bf16 = ours["train_step"], ours["sgemm"], ours["train_step_bf16"]
     rows.append((c, step["tokens_per_second"], torch["tokens_per_second"], step["GFLOPs"],
-                 gemm["GFLOPs"], step["peak_rss_mib"], torch.get("peak_rss_mib", float("nan"))))
+                 gemm["GFLOPs"], step["peak_rss_mib"], torch.get("peak_rss_mib", float("nan")),
+                 bf16["tokens_per_second"]))
 lines = [
     "# Benchmarks", "",
     "Training step = forward + backward + AdamW, float32, shortformer positions, no normalization.",
+    "The bf16 columns are the same step with `train --precision bf16` (bf16 inputs to the large",
+    "matrix products, float accumulation, float weights and optimizer).",
     "FLOPs are counted analytically (2 per multiply-add; GEMMs 3x forward; attention over the causal",
     "half, 2 products forward and 4 backward). PyTorch runs the same model",
     "(`bench/torch_train_step.py`, batched einsum attention, its tuned runtime settings) on the same",
@@ -35,11 +38,11 @@ lines = [
     f"- machine: {cpu}, {os.cpu_count()} cores, {threads} threads",
     f"- date: {datetime.date.today().isoformat()}",
     "- command: `bench/run_benchmarks.sh`", "",
-    "| config | ours tokens/s | PyTorch tokens/s | ratio | ours GFLOP/s | sgemm GFLOP/s | % of sgemm | ours peak RSS MiB | PyTorch peak RSS MiB |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| config | ours tokens/s | PyTorch tokens/s | ratio | ours GFLOP/s | sgemm GFLOP/s | % of sgemm | ours peak RSS MiB | PyTorch peak RSS MiB | ours bf16 tokens/s | bf16 speed-up |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
 ]
-for c, ot, pt, og, sg, orss, prss in rows:
-    lines.append(f"| {c} | {ot:,.0f} | {pt:,.0f} | {ot/pt:.2f}x | {og:.1f} | {sg:.1f} | {100*og/sg:.0f}% | {orss:,.0f} | {prss:,.0f} |")
+for c, ot, pt, og, sg, orss, prss, bt in rows:
+    lines.append(f"| {c} | {ot:,.0f} | {pt:,.0f} | {ot/pt:.2f}x | {og:.1f} | {sg:.1f} | {100*og/sg:.0f}% | {orss:,.0f} | {prss:,.0f} | {bt:,.0f} | {bt/ot:.2f}x |")
 lines += ["", "Configurations: tiny 2L d_model 64, 4x16 heads, n_ctx 256, vocab 2048, batch 16; small 2L",
           "d_model 128, 8x16, n_ctx 512, vocab 4096, batch 8; tl 2L d_model 512, 8x64, n_ctx 1024,",
           "vocab 48262, batch 4.", ""]

@@ -46,6 +46,11 @@ void register_train(CLI::App& app) {
   steps->excludes(toks);
   cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and evaluation set")->capture_default_str()->each(given("seed"));
   cmd->add_option("--threads", t.threads, "Threads")->capture_default_str();
+  cmd->add_option("--precision", t.precision,
+                  "fp32 | bf16: bf16 rounds the inputs of the training steps' large matrix products "
+                  "(float accumulation, float weights and optimizer); evaluation stays fp32")
+      ->capture_default_str()
+      ->each(given("precision"));
   cmd->add_option("--snapshots", t.n_snapshots, "About this many snapshots, log-spaced")->capture_default_str()->each(given("n_snapshots"));
   cmd->add_option("--eval-count", t.n_eval, "Evaluation sequences (held-out document starts)")->capture_default_str()->each(given("n_eval"));
   cmd->add_option("--eval-fraction", o->eval_fraction, "Share of documents held out")->capture_default_str();

@@ -21,7 +21,7 @@ nlohmann::json to_json(const RunConfig& rc) {
             {"weight_decay", t.weight_decay}, {"beta1", t.beta1}, {"beta2", t.beta2},
             {"adam_eps", t.adam_eps}, {"grad_clip", t.grad_clip}, {"seed", t.seed},
             {"n_snapshots", t.n_snapshots}, {"n_eval", t.n_eval}, {"threads", t.threads},
-            {"tokens_per_step", int64_t(t.batch) * rc.model.n_ctx}}},
+            {"precision", t.precision}, {"tokens_per_step", int64_t(t.batch) * rc.model.n_ctx}}},
           {"data", rc.data}};
 }
 
@@ -47,6 +47,7 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
     s.n_snapshots = t.at("n_snapshots");
     s.n_eval = t.at("n_eval");
     s.threads = t.at("threads");
+    s.precision = t.value("precision", "fp32");  // runs written before the option trained in fp32
     rc.data = j.value("data", nlohmann::json::object());
   } catch (const nlohmann::json::exception& e) {
     fail(std::string("config.json: ") + e.what());

@@ -24,6 +24,7 @@ struct TrainSettings {
   int n_snapshots = 100;
   int n_eval = 256;
   int threads = 2;
+  std::string precision = "fp32";  // matrix-product inputs of the training steps: fp32 | bf16
 };
 
 struct RunConfig {

@@ -152,6 +152,7 @@ run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
   CS_CHECK(rc.train.lr > 0, "--lr must be positive, got " << rc.train.lr);
   CS_CHECK(rc.train.n_eval >= 16, "--eval-count must be at least 16, got " << rc.train.n_eval);
   CS_CHECK(rc.train.threads >= 1, "--threads must be at least 1, got " << rc.train.threads);
+  parse_matmul_precision(rc.train.precision);  // an unknown name stops before anything is written
   const std::string staging = dir + ".partial";
   fs::remove_all(staging);
   try {
@@ -205,6 +206,7 @@ TrainResult train(const TrainOptions& o) {
     rc = setup_new_run(o, dir);
   }
   set_num_threads(rc.train.threads);
+  const MatmulPrecision precision = parse_matmul_precision(rc.train.precision);
 
   const data::TokenStore store = data::TokenStore::open(dir + "/tokens");
   const Config& cfg = rc.model;
@@ -269,7 +271,10 @@ TrainResult train(const TrainOptions& o) {
     const double lr = learning_rate(step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
     sampler.next(windows.data());
     acts.set_windows(windows.data());
-    const double loss = forward_backward(params, acts, grads);
+    const double loss = [&] {
+      const MatmulPrecisionScope scope(precision);
+      return forward_backward(params, acts, grads);
+    }();
     CS_CHECK(std::isfinite(loss), "training diverged at step " << step << " (loss " << loss
                                                               << "); lower --lr (now " << ts.lr << ")");
     const double grad_norm = opt.clip(grads);

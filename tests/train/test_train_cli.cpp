@@ -106,6 +106,35 @@ TEST(TrainCli, WritesTheRunFolder) {
   EXPECT_EQ(st.metadata().at("step"), "120");
 }
 
+// Mean evaluation loss of a run's last snapshot.
+double final_eval_loss(const std::string& run) {
+  const auto per_token = io::read_npy(run + "/eval/per_token_loss.npy");
+  const auto L = per_token.to_float();
+  const int64_t T = per_token.shape[1];
+  double s = 0;
+  for (int64_t t = 0; t < T; ++t) s += L[size_t((per_token.shape[0] - 1) * T + t)] / double(T);
+  return s;
+}
+
+TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), fp32 = tmp / "fp32", bf16 = tmp / "bf16";
+  const std::string args = " --corpus " + corpus + kModel + " --steps 120 --lr 1e-2";
+  ASSERT_EQ(test::run_cli("train --out " + fp32 + args).code, 0);
+  const auto r = test::run_cli("train --out " + bf16 + args + " --precision bf16");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream f(bf16 + "/config.json");
+  EXPECT_EQ(nlohmann::json::parse(f)["train"]["precision"], "bf16");
+  // The unembedding products of this model are large enough to take bf16 inputs: the weights
+  // differ, the loss does not move beyond rounding noise.
+  EXPECT_NE(weights(run::snapshot_path(fp32, 120)), weights(run::snapshot_path(bf16, 120)));
+  EXPECT_NEAR(final_eval_loss(bf16), final_eval_loss(fp32), 0.05);
+  const auto bad = test::run_cli("train --out " + (tmp / "bad") + args + " --precision fp16");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("unknown precision 'fp16'"), std::string::npos) << bad.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "bad"));
+}
+
 TEST(TrainCli, RefusesBadInput) {
   test::TempDir tmp;
   const std::string corpus = make_corpus(tmp), run = tmp / "run";
