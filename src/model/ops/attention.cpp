@@ -49,9 +49,27 @@ inline T hsum(Vec<T> v) {
   return s;
 }
 
+// max of s[0..n): whole vectors, then the tail.
+template <class T>
+T row_max(const T* s, int64_t n) {
+  constexpr int64_t L = kLanes<T>;
+  if (n < L) return *std::max_element(s, s + n);
+  Vec<T> m = load(s);
+  int64_t j = L;
+  for (; j + L <= n; j += L) {
+    const Vec<T> x = load(s + j);
+    m = x > m ? x : m;
+  }
+  T mx = m[0];
+  for (int64_t k = 1; k < L; ++k) mx = std::max(mx, T(m[k]));
+  for (; j < n; ++j) mx = std::max(mx, s[j]);
+  return mx;
+}
+
 // Rows of the transposed copies are padded to whole blocks of kPad positions, so a block that
 // straddles the row end stays inside the buffer; the padding is zero and contributes nothing.
 constexpr int64_t kPad = 16;
+constexpr int64_t kRows = 4;  // query rows the backward takes together
 int64_t padded(int64_t Tn) { return (Tn + kPad - 1) / kPad * kPad; }
 
 // dst[d * Tp + j] = slot d of position j (q, k or v of one head), zero-padded to Tp.
@@ -96,7 +114,7 @@ void check_threads(const AttentionScratch<T>& s) {
 
 template <class T>
 AttentionScratch<T>::AttentionScratch(int64_t Tn, int64_t K)
-    : per_thread(4 * K * padded(Tn) + padded(Tn)),
+    : per_thread(4 * K * padded(Tn) + kRows * padded(Tn)),
       threads(std::max(omp_get_max_threads(), omp_get_num_procs())),
       buf(per_thread * threads) {}
 
@@ -127,24 +145,46 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
         std::copy(frozen + (bh * Tn + i) * Tn, frozen + (bh * Tn + i) * Tn + i + 1, s);
       } else {
         const T* q = base + i * stride + h * K;
-        for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
+        // Four blocks of keys at a time: four independent chains of adds instead of one.
+        int64_t j0 = 0;
+        for (; j0 + 4 * L <= blocks * L; j0 += 4 * L) {
+          Vec<T> a0 = {}, a1 = {}, a2 = {}, a3 = {};
+          for (int64_t d = 0; d < K; ++d) {
+            const T qd = q[d] * scale;
+            const T* k = kT + d * Tp + j0;
+            a0 += qd * load(k);
+            a1 += qd * load(k + L);
+            a2 += qd * load(k + 2 * L);
+            a3 += qd * load(k + 3 * L);
+          }
+          store(s + j0, a0);
+          store(s + j0 + L, a1);
+          store(s + j0 + 2 * L, a2);
+          store(s + j0 + 3 * L, a3);
+        }
+        for (; j0 < blocks * L; j0 += L) {
           Vec<T> acc = {};
           for (int64_t d = 0; d < K; ++d) acc += (q[d] * scale) * load(kT + d * Tp + j0);
           store(s + j0, acc);
         }
-        T mx = s[0];
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = 1; j <= i; ++j) mx = std::max(mx, s[j]);
-        exp_row(s, i + 1, blocks * L, mx);
+        exp_row(s, i + 1, blocks * L, row_max(s, i + 1));
       }
       std::copy(s, s + i + 1, p);
       std::fill(p + i + 1, p + Tn, T(0));
       T* zi = z + (b * Tn + i) * H * K + h * K;
       if (value_rows) {
+        // Four accumulators: one chain of dependent adds would wait on each add's latency.
         for (int64_t c = 0; c < K; c += L) {
-          Vec<T> acc = {};
-          for (int64_t j = 0; j <= i; ++j) acc += s[j] * load(v0 + j * stride + c);
-          store(zi + c, acc);
+          Vec<T> a0 = {}, a1 = {}, a2 = {}, a3 = {};
+          int64_t j = 0;
+          for (; j + 3 <= i; j += 4) {
+            a0 += s[j] * load(v0 + j * stride + c);
+            a1 += s[j + 1] * load(v0 + (j + 1) * stride + c);
+            a2 += s[j + 2] * load(v0 + (j + 2) * stride + c);
+            a3 += s[j + 3] * load(v0 + (j + 3) * stride + c);
+          }
+          for (; j <= i; ++j) a0 += s[j] * load(v0 + j * stride + c);
+          store(zi + c, (a0 + a1) + (a2 + a3));
         }
       } else {
         std::fill(s + i + 1, s + blocks * L, T(0));
@@ -158,13 +198,87 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
   }
 }
 
+namespace {
+
+// Backward of R consecutive query rows i .. i+R-1 of one (batch, head): each load of a k, v, dk or
+// dv block then serves R rows instead of one, which is what bounds this loop.
+template <int R, class T>
+void backward_rows(int64_t i, const T* pattern_bh, const T* dz_b, const T* base, T* dbase,
+                   int64_t Tn, int64_t Tp, int64_t stride, int64_t h, int64_t H, int64_t K,
+                   const T* kT, const T* vT, T* dkT, T* dvT, T* g) {
+  constexpr int64_t L = kLanes<T>;
+  const T scale = T(1) / std::sqrt(T(K));
+  const int64_t last = i + R - 1, blocks = (last + L) / L;
+  const T* p[R];
+  const T* dzi[R];
+  const T* q[R];
+  T* gr[R];
+  for (int r = 0; r < R; ++r) {
+    p[r] = pattern_bh + (i + r) * Tn;  // zero past its own row: pads the shorter rows
+    dzi[r] = dz_b + (i + r) * H * K + h * K;
+    q[r] = base + (i + r) * stride + h * K;
+    gr[r] = g + r * Tp;
+  }
+  // dP = dz v^T: the R rows' sums are independent chains sharing each v block.
+  for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
+    Vec<T> acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = Vec<T>{};
+    for (int64_t d = 0; d < K; ++d) {
+      const Vec<T> v = load(vT + d * Tp + j0);
+      for (int r = 0; r < R; ++r) acc[r] += dzi[r][d] * v;
+    }
+    for (int r = 0; r < R; ++r) store(gr[r] + j0, acc[r]);
+  }
+  for (int r = 0; r < R; ++r) {
+    // softmax backward: dS = P (dP - sum_j P dP), then the 1/sqrt(K) scale
+    const int64_t n = i + r + 1;
+    const T* pr = p[r];
+    T* g_r = gr[r];
+    T rowdot = 0;
+#pragma omp simd reduction(+ : rowdot)
+    for (int64_t j = 0; j < n; ++j) rowdot += pr[j] * g_r[j];
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) g_r[j] = pr[j] * (g_r[j] - rowdot) * scale;
+    std::fill(g_r + n, g_r + blocks * L, T(0));
+  }
+  for (int64_t d = 0; d < K; ++d) {
+    T qd[R], dzd[R];
+    Vec<T> acc[R];
+    for (int r = 0; r < R; ++r) {
+      qd[r] = q[r][d];
+      dzd[r] = dzi[r][d];
+      acc[r] = Vec<T>{};
+    }
+    T* dk = dkT + d * Tp;
+    const T* k = kT + d * Tp;
+    for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
+      const Vec<T> kj = load(k + j0);
+      Vec<T> dkj = load(dk + j0);
+      for (int r = 0; r < R; ++r) {
+        const Vec<T> gj = load(gr[r] + j0);
+        acc[r] += gj * kj;
+        dkj += gj * qd[r];
+      }
+      store(dk + j0, dkj);
+    }
+    for (int r = 0; r < R; ++r) dbase[(i + r) * stride + h * K + d] = hsum<T>(acc[r]);
+    T* dv = dvT + d * Tp;
+#pragma omp simd
+    for (int64_t j = 0; j <= last; ++j) {
+      T sum = dv[j];
+      for (int r = 0; r < R; ++r) sum += p[r][j] * dzd[r];
+      dv[j] = sum;
+    }
+  }
+}
+
+}  // namespace
+
 template <class T>
 void attention_backward(const T* qkv, const T* pattern, const T* dz, T* dqkv, int64_t B,
                         int64_t Tn, int64_t H, int64_t K, AttentionScratch<T>& scratch) {
   check_threads(scratch);
-  constexpr int64_t L = kLanes<T>;
   const int64_t stride = 3 * H * K, Tp = padded(Tn);
-  const T scale = T(1) / std::sqrt(T(K));
 #pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
@@ -172,43 +286,19 @@ void attention_backward(const T* qkv, const T* pattern, const T* dz, T* dqkv, in
     T* vT = kT + K * Tp;
     T* dkT = vT + K * Tp;
     T* dvT = dkT + K * Tp;
-    T* g = dvT + K * Tp;  // dpattern, then dscores, of one query row (zero-padded)
+    T* g = dvT + K * Tp;  // kRows rows of dpattern, then dscores (zero-padded)
     const T* base = qkv + b * Tn * stride;
     T* dbase = dqkv + b * Tn * stride;
+    const T* pattern_bh = pattern + bh * Tn * Tn;
+    const T* dz_b = dz + b * Tn * H * K;
     transpose_in(base + H * K + h * K, stride, Tn, Tp, K, kT);
     transpose_in(base + 2 * H * K + h * K, stride, Tn, Tp, K, vT);
     std::fill(dkT, dkT + 2 * K * Tp, T(0));
-    for (int64_t i = 0; i < Tn; ++i) {
-      const T* p = pattern + (bh * Tn + i) * Tn;
-      const T* dzi = dz + (b * Tn + i) * H * K + h * K;
-      const T* q = base + i * stride + h * K;
-      const int64_t blocks = (i + L) / L;
-      for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
-        Vec<T> acc = {};
-        for (int64_t d = 0; d < K; ++d) acc += dzi[d] * load(vT + d * Tp + j0);
-        store(g + j0, acc);
-      }
-      // softmax backward: dS = P (dP - sum_j P dP), then the 1/sqrt(K) scale
-      T rowdot = 0;
-#pragma omp simd reduction(+ : rowdot)
-      for (int64_t j = 0; j <= i; ++j) rowdot += p[j] * g[j];
-#pragma omp simd
-      for (int64_t j = 0; j <= i; ++j) g[j] = p[j] * (g[j] - rowdot) * scale;
-      std::fill(g + i + 1, g + blocks * L, T(0));
-      T* dq = dbase + i * stride + h * K;
-      for (int64_t d = 0; d < K; ++d) {
-        const T qd = q[d], dzd = dzi[d];
-        Vec<T> acc = {};
-        for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
-          const Vec<T> gj = load(g + j0);
-          acc += gj * load(kT + d * Tp + j0);
-          store(dkT + d * Tp + j0, load(dkT + d * Tp + j0) + gj * qd);
-        }
-        dq[d] = hsum<T>(acc);
-#pragma omp simd
-        for (int64_t j = 0; j <= i; ++j) dvT[d * Tp + j] += p[j] * dzd;
-      }
-    }
+    int64_t i = 0;
+    for (; i + kRows <= Tn; i += kRows)
+      backward_rows<kRows>(i, pattern_bh, dz_b, base, dbase, Tn, Tp, stride, h, H, K, kT, vT, dkT, dvT, g);
+    for (; i < Tn; ++i)
+      backward_rows<1>(i, pattern_bh, dz_b, base, dbase, Tn, Tp, stride, h, H, K, kT, vT, dkT, dvT, g);
     for (int64_t j = 0; j < Tn; ++j)
       for (int64_t d = 0; d < K; ++d) {
         dbase[j * stride + H * K + h * K + d] = dkT[d * Tp + j];
