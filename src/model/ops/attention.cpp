@@ -49,6 +49,24 @@ inline T hsum(Vec<T> v) {
   return s;
 }
 
+// sum of a[j] b[j] over [0, n): four independent vector chains, then the tail.
+template <class T>
+T dot(const T* a, const T* b, int64_t n) {
+  constexpr int64_t L = kLanes<T>;
+  Vec<T> s0 = {}, s1 = {}, s2 = {}, s3 = {};
+  int64_t j = 0;
+  for (; j + 4 * L <= n; j += 4 * L) {
+    s0 += load(a + j) * load(b + j);
+    s1 += load(a + j + L) * load(b + j + L);
+    s2 += load(a + j + 2 * L) * load(b + j + 2 * L);
+    s3 += load(a + j + 3 * L) * load(b + j + 3 * L);
+  }
+  for (; j + L <= n; j += L) s0 += load(a + j) * load(b + j);
+  T sum = hsum<T>((s0 + s1) + (s2 + s3));
+  for (; j < n; ++j) sum += a[j] * b[j];
+  return sum;
+}
+
 // max of s[0..n): whole vectors, then the tail.
 template <class T>
 T row_max(const T* s, int64_t n) {
@@ -234,9 +252,7 @@ void backward_rows(int64_t i, const T* pattern_bh, const T* dz_b, const T* base,
     const int64_t n = i + r + 1;
     const T* pr = p[r];
     T* g_r = gr[r];
-    T rowdot = 0;
-#pragma omp simd reduction(+ : rowdot)
-    for (int64_t j = 0; j < n; ++j) rowdot += pr[j] * g_r[j];
+    const T rowdot = dot(pr, g_r, n);
 #pragma omp simd
     for (int64_t j = 0; j < n; ++j) g_r[j] = pr[j] * (g_r[j] - rowdot) * scale;
     std::fill(g_r + n, g_r + blocks * L, T(0));
