@@ -200,6 +200,22 @@ TEST(PathExpansion, TermSequencesBoundTheImportancePasses) {
   for (size_t i = 0; i < pe.head_term.size(); ++i) EXPECT_NEAR(pe.head_term[i], one.head_term[i], 1e-12);
 }
 
+TEST(PathExpansion, DirectPathByDistinctTokenEqualsTheOrderZeroPass) {
+  // Shortformer and rotary positions leave the layer-0 stream to the token alone, so the order-0
+  // loss is taken once per distinct token; standard positions take the per-batch pass. Both
+  // must equal the model's own order-0 pass, LayerNorm included.
+  for (Positions pos : {Positions::standard, Positions::shortformer, Positions::rotary})
+    for (Normalization norm : {Normalization::none, Normalization::LN}) {
+      const Model m(2, pos, norm);
+      Interventions<double> iv;
+      iv.max_path_order = 0;
+      PathExpansionOptions o;
+      o.term_sequences = 0;
+      EXPECT_NEAR(path_expansion(m.p, m.windows, B, Tn, o).loss_by_order[0], m.run(&iv).mean_loss(), 1e-12)
+          << int(pos) << " " << int(norm);
+    }
+}
+
 TEST(PathExpansion, NormalizedAndOneLayerModelsSayWhyThereAreNoVirtualHeads) {
   const Model ln(2, Positions::shortformer, Normalization::LN);
   const PathExpansion a = path_expansion(ln.p, ln.windows, B, Tn);
