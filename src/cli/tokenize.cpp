@@ -37,8 +37,9 @@ void register_tokenize(CLI::App& app) {
       "Train a tokenizer on a corpus and write the packed token folder that 'train' reads");
   cmd->add_option("--corpus", args->prepare.corpus,
                   "Text corpus: a folder (each file one document) or a UTF-8 file (documents "
-                  "separated by lines holding only a form feed); repeat to mix several. Default: "
-                  "the built-in corpus (docs/corpus.md)");
+                  "separated by lines holding only a form feed), 'builtin:' (the built-in corpus) or "
+                  "'gettext:LANG' (English/LANG message pairs of the installed gettext catalogues); "
+                  "repeat to mix several. Default: the built-in corpus (docs/corpus.md)");
   cmd->add_option("--out", args->out, "Folder to write tokens.bin, tokens.json and the tokenizer into")
       ->required();
   auto* vocab = cmd->add_option("--d-vocab", args->prepare.d_vocab,

@@ -23,7 +23,8 @@ void register_train(CLI::App& app) {
   m.d_vocab = 4096;
   cmd->add_option("--corpus", o->corpus,
                   "Text file (documents separated by form-feed lines), folder (one document per file), "
-                  "or a 'tokenize' output folder; default: the built-in corpus");
+                  "a 'tokenize' output folder, 'builtin:' or 'gettext:LANG' (docs/corpus.md); default: the "
+                  "built-in corpus");
   cmd->add_option("--out", o->out, "Run folder to create")->required();
   auto given = [o](const char* key) { return [o, key](const auto&) { o->given.insert(key); }; };
   cmd->add_option("--n-layers", m.n_layers, "Attention layers (0 = direct path only)")->capture_default_str()->each(given("n_layers"));

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "data/gettext_corpus.h"
 #include "data/utf8.h"
 #include "io/atomic_file.h"
 
@@ -107,6 +108,7 @@ std::vector<std::string> split_form_feed_documents(const std::string& text) {
 }
 
 Corpus read_corpus(const std::string& path) {
+  if (is_named_corpus(path)) return read_named_corpus(path);
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
   CS_CHECK(fs::exists(st), "corpus not found: " << path);

@@ -20,7 +20,8 @@ struct Corpus {
 // PATH is a folder (recursing; files in byte order of their relative path so every machine sees
 // the same order; hidden entries, starting with '.', are skipped) or a file. Empty documents are
 // dropped; a corpus with no document, a missing path or invalid UTF-8 is a cs::Error naming the
-// file (and byte offset).
+// file (and byte offset). The names "builtin:" and "gettext:LANG" read the corpora of
+// data/gettext_corpus.h instead.
 Corpus read_corpus(const std::string& path);
 
 // Several paths read in the given order into one corpus, names prefixed by "k:" for the k-th path
