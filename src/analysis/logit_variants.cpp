@@ -6,6 +6,7 @@
 
 #include "analysis/row_loss.h"
 #include "core/gemm.h"
+#include "core/max_of.h"
 
 namespace cs::analysis {
 
@@ -32,7 +33,7 @@ void block_losses(const LogitVariants<T>& v, const T* W_U, int64_t D, int64_t V,
   gemm<T>(false, false, m, V, D, T(1), v.stream + r0 * D, D, W_U, V, T(0), base, V);
   T shift[kBlockRows];  // each reference row's maximum: variants sit close to it
   for (int64_t r = 0; r < m; ++r) {
-    shift[r] = row_max(base + r * V, V);
+    shift[r] = max_of(base + r * V, V);
     losses[r0 + r] = row_loss_near(base + r * V, V, targets[r0 + r], shift[r]);
   }
   int64_t i = 1;

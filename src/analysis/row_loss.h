@@ -99,13 +99,4 @@ double row_loss_minus_near(const T* a, const T* b, int64_t V, int32_t target, T 
   return detail::row_loss_near_impl<true>(a, b, V, target, shift);
 }
 
-// The maximum of a row, for row_loss_near's shift.
-template <class T>
-T row_max(const T* row, int64_t V) {
-  T mx = row[0];
-#pragma omp simd reduction(max : mx)
-  for (int64_t v = 1; v < V; ++v) mx = row[v] > mx ? row[v] : mx;
-  return mx;
-}
-
 }  // namespace cs::analysis

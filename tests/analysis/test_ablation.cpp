@@ -9,6 +9,7 @@
 #include "../model/model_fixtures.h"
 #include "induction_model.h"
 #include "analysis/row_loss.h"
+#include "core/max_of.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "model/forward.h"
@@ -58,7 +59,7 @@ TEST(RowLoss, MatchesLogSumExpInEveryVariant) {
     for (int v = 0; v < 200; ++v) s += std::exp(double(a[size_t(v)]) - (diff ? b[size_t(v)] : 0.0) - mx);
     return mx + std::log(s) - (double(a[size_t(target)]) - (diff ? b[size_t(target)] : 0.0));
   };
-  const float mx = row_max(a.data(), 200);
+  const float mx = max_of(a.data(), 200);
   EXPECT_NEAR(row_loss(a.data(), 200, 7), reference(false, 7), 1e-5);
   EXPECT_NEAR(row_loss_minus(a.data(), b.data(), 200, 199), reference(true, 199), 1e-5);
   EXPECT_NEAR(row_loss_near(a.data(), 200, 7, mx), reference(false, 7), 1e-5);

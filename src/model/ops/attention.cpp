@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/fast_exp.h"
+#include "core/max_of.h"
 
 namespace cs {
 
@@ -65,23 +66,6 @@ T dot(const T* a, const T* b, int64_t n) {
   T sum = hsum<T>((s0 + s1) + (s2 + s3));
   for (; j < n; ++j) sum += a[j] * b[j];
   return sum;
-}
-
-// max of s[0..n): whole vectors, then the tail.
-template <class T>
-T row_max(const T* s, int64_t n) {
-  constexpr int64_t L = kLanes<T>;
-  if (n < L) return *std::max_element(s, s + n);
-  Vec<T> m = load(s);
-  int64_t j = L;
-  for (; j + L <= n; j += L) {
-    const Vec<T> x = load(s + j);
-    m = x > m ? x : m;
-  }
-  T mx = m[0];
-  for (int64_t k = 1; k < L; ++k) mx = std::max(mx, T(m[k]));
-  for (; j < n; ++j) mx = std::max(mx, s[j]);
-  return mx;
 }
 
 // Rows of the transposed copies are padded to whole blocks of kPad positions, so a block that
@@ -185,7 +169,7 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
           for (int64_t d = 0; d < K; ++d) acc += (q[d] * scale) * load(kT + d * Tp + j0);
           store(s + j0, acc);
         }
-        exp_row(s, i + 1, blocks * L, row_max(s, i + 1));
+        exp_row(s, i + 1, blocks * L, max_of(s, i + 1));
       }
       std::copy(s, s + i + 1, p);
       std::fill(p + i + 1, p + Tn, T(0));

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/fast_exp.h"
 #include "core/gemm.h"
+#include "core/max_of.h"
 
 namespace cs {
 
@@ -22,9 +23,7 @@ namespace {
 // applied in the same pass); returns the row's log-sum-exp.
 template <class T>
 double softmax_row(T* l, int64_t V, T scale) {
-  T mx = l[0];
-  #pragma omp simd reduction(max : mx)
-  for (int64_t v = 1; v < V; ++v) mx = std::max(mx, l[v]);
+  const T mx = max_of(l, V);
   T sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t v = 0; v < V; ++v) {
