@@ -32,6 +32,13 @@ struct Model {
     forward(p, a, iv);
     return a;
   }
+  // The pass at path order k with the clean patterns frozen.
+  Activations<double> run_at_order(const Activations<double>& clean, int k) const {
+    Interventions<double> iv;
+    iv.freeze_patterns = &clean;
+    iv.max_path_order = k;
+    return run(&iv);
+  }
 };
 
 // The virtual head term with loops: A2 (A1 x0 W_V1 W_O1) W_V2 W_O2.
@@ -78,10 +85,7 @@ TEST(PathExpansion, FullOrderIsTheModelAndOrderZeroTheDirectPath) {
 TEST(PathExpansion, VirtualHeadTermMatchesLoopsAndTheTermsSumToTheOrderTwoStream) {
   const Model m(2);
   const Activations<double> clean = m.run();
-  Interventions<double> iv;
-  iv.freeze_patterns = &clean;
-  iv.max_path_order = 1;
-  const Activations<double> order1 = m.run(&iv);
+  const Activations<double> order1 = m.run_at_order(clean, 1);
   const int H = m.c.n_heads, D = m.c.d_model;
   std::vector<double> sum = clean.resid[0];
   for (int l = 0; l < 2; ++l) {
@@ -104,10 +108,7 @@ TEST(PathExpansion, VirtualHeadTermMatchesLoopsAndTheTermsSumToTheOrderTwoStream
 TEST(PathExpansion, PatternPreservingAblationRemovesExactlyTheHeadsTerms) {
   const Model m(2);
   const Activations<double> clean = m.run();
-  Interventions<double> iv;
-  iv.freeze_patterns = &clean;
-  iv.max_path_order = 1;
-  const Activations<double> order1 = m.run(&iv);
+  const Activations<double> order1 = m.run_at_order(clean, 1);
   const PathExpansion pe = path_expansion(m.p, m.windows, B, Tn);
   const int H = m.c.n_heads, D = m.c.d_model;
   for (int l = 0; l < 2; ++l)
@@ -155,12 +156,7 @@ TEST(PathExpansion, ThreeLayerImportancesEqualStreamsWithoutTheTerms) {
   // Three layers: order 2 is a pass of its own, and each pair of layers has its virtual heads.
   const Model m(3);
   const Activations<double> clean = m.run();
-  Interventions<double> iv;
-  iv.freeze_patterns = &clean;
-  iv.max_path_order = 1;
-  const Activations<double> order1 = m.run(&iv);
-  iv.max_path_order = 2;
-  const Activations<double> order2 = m.run(&iv);
+  const Activations<double> order1 = m.run_at_order(clean, 1), order2 = m.run_at_order(clean, 2);
   const PathExpansion pe = path_expansion(m.p, m.windows, B, Tn);
   const int H = m.c.n_heads, D = m.c.d_model;
   ASSERT_EQ(pe.virtual_heads.size(), size_t(3 * H * H));
