@@ -5,8 +5,10 @@
 // (`analyze --over-training`): heads and ablations over training, circuits, paths, probes.
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <memory>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli/analyses.h"
@@ -54,7 +56,7 @@ struct DemoArgs {
 };
 
 TrainOptions train_options(const DemoRecipe& r, const DemoArgs& a, int n_layers, const std::string& tokens,
-                           const std::string& out) {
+                           const std::string& out, int threads) {
   TrainOptions o;
   o.corpus = tokens;
   o.out = out;
@@ -75,10 +77,36 @@ TrainOptions train_options(const DemoRecipe& r, const DemoArgs& a, int n_layers,
   t.warmup_steps = r.warmup;
   t.steps = a.steps > 0 ? a.steps : r.steps;
   t.seed = a.seed;
-  t.threads = a.threads;
+  t.threads = threads;
   t.n_snapshots = r.snapshots;
   t.n_eval = r.n_eval;
   return o;
+}
+
+// With two or more threads the two models train side by side, each on half of them: these
+// models are too small for a second thread to speed one run by much (docs/demo.md), so two runs at
+// once finish sooner than one after the other.
+std::vector<TrainResult> train_both(const DemoRecipe& r, const DemoArgs& a, const std::string& tokens,
+                                    const std::vector<std::string>& dirs) {
+  std::vector<TrainResult> trained(2);
+  if (a.threads < 2) {
+    for (int i = 0; i < 2; ++i) trained[i] = train(train_options(r, a, i + 1, tokens, dirs[i], a.threads));
+    return trained;
+  }
+  std::vector<std::exception_ptr> errors(2);
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 2; ++i)
+    workers.emplace_back([&, i] {
+      try {
+        trained[i] = train(train_options(r, a, i + 1, tokens, dirs[i], i == 0 ? a.threads / 2 : a.threads - a.threads / 2));
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return trained;
 }
 
 nlohmann::json phase_json(const std::optional<analysis::PhaseChange>& p) {
@@ -110,14 +138,9 @@ void run_demo(const DemoArgs& a) {
                d_vocab, r.positions, r.normalization, r.batch, r.lr,
                static_cast<long long>(a.steps > 0 ? a.steps : r.steps));
   nlohmann::json models = nlohmann::json::array();
-  std::vector<std::string> dirs;
-  std::vector<TrainResult> trained;
-  for (int L : {1, 2}) {
-    const std::string dir = a.out + "/" + std::to_string(L) + "l";
-    trained.push_back(train(train_options(r, a, L, tokens, dir)));
-    CS_CHECK(!trained.back().interrupted, "demo interrupted; the runs so far are in " << a.out);
-    dirs.push_back(dir);
-  }
+  const std::vector<std::string> dirs = {a.out + "/1l", a.out + "/2l"};
+  const std::vector<TrainResult> trained = train_both(r, a, tokens, dirs);
+  for (const auto& t : trained) CS_CHECK(!t.interrupted, "demo interrupted; the runs so far are in " << a.out);
   report::IclArgs icl;
   icl.dirs = dirs;
   icl.out = a.out;

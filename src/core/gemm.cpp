@@ -9,7 +9,8 @@
 namespace cs {
 
 namespace {
-MatmulPrecision g_precision = MatmulPrecision::fp32;
+// Per thread: runs trained side by side may use different precisions.
+thread_local MatmulPrecision g_precision = MatmulPrecision::fp32;
 constexpr double kBf16MinWork = double(1 << 21);  // multiply-adds; below it rounding costs more
 }  // namespace
 

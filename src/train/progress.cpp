@@ -2,9 +2,27 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <mutex>
+#include <vector>
 
 namespace cs {
+
+namespace {
+
+// The terminal's live bars, in start order, drawn as one block whose last line holds the cursor.
+std::mutex g_board_mutex;
+std::vector<const Progress*> g_board;
+int g_board_lines = 0;
+
+void erase_board() {
+  if (g_board_lines > 1) std::fprintf(stderr, "\033[%dA", g_board_lines - 1);
+  std::fprintf(stderr, "\r\033[J");
+  g_board_lines = 0;
+}
+
+}  // namespace
 
 std::string format_duration(double s) {
   char buf[32];
@@ -20,48 +38,74 @@ std::string format_duration(double s) {
 Progress::Progress(std::string label, int64_t total, int64_t tokens_per_step, int64_t first)
     : label_(std::move(label)), total_(total), tokens_per_step_(tokens_per_step), first_(first),
       last_step_(first), tty_(isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {}
+      last_draw_(start_) {
+  if (!tty_) return;
+  std::lock_guard<std::mutex> lock(g_board_mutex);
+  g_board.push_back(this);
+}
+
+Progress::~Progress() {
+  if (!tty_) return;
+  std::lock_guard<std::mutex> lock(g_board_mutex);
+  g_board.erase(std::remove(g_board.begin(), g_board.end(), this), g_board.end());
+}
 
 double Progress::tokens_per_second() const {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   return secs > 0 ? double(last_step_ - first_) * double(tokens_per_step_) / secs : 0.0;
 }
 
+std::string Progress::line() const {
+  const double frac = total_ > 0 ? double(last_step_) / double(total_) : 1.0;
+  const double tps = tokens_per_second();
+  const double eta = tps > 0 ? double(total_ - last_step_) * double(tokens_per_step_) / tps : 0.0;
+  char stats[160];
+  std::snprintf(stats, sizeof stats, "step %lld/%lld  loss %.3f  %.1fk tok/s  ETA %s",
+                static_cast<long long>(last_step_), static_cast<long long>(total_), last_loss_,
+                tps / 1e3, format_duration(eta).c_str());
+  char pct[8];
+  std::snprintf(pct, sizeof pct, "%3.0f%%", frac * 100);
+  if (!tty_) return label_ + " " + pct + " " + stats;
+  const int width = 24, filled = int(frac * width);
+  std::string bar(filled, '=');
+  if (filled < width) bar += '>' + std::string(width - filled - 1, ' ');
+  return label_ + " [" + bar + "] " + pct + " " + stats;
+}
+
 void Progress::update(int64_t step, double loss) {
+  // Under the lock: another run's thread may be drawing this bar.
+  std::lock_guard<std::mutex> lock(g_board_mutex);
   last_step_ = step;
   last_loss_ = loss;
   const auto now = std::chrono::steady_clock::now();
   const double since = std::chrono::duration<double>(now - last_draw_).count();
   if (since < (tty_ ? 0.2 : 10.0) && step < total_) return;
   last_draw_ = now;
-  draw(step, loss, false);
-}
-
-void Progress::note(const std::string& line) {
-  if (tty_) std::fprintf(stderr, "\r\033[K");
-  std::fprintf(stderr, "%s\n", line.c_str());
-}
-
-void Progress::draw(int64_t step, double loss, bool final_line) {
-  const double frac = total_ > 0 ? double(step) / double(total_) : 1.0;
-  const double tps = tokens_per_second();
-  const double eta = tps > 0 ? double(total_ - step) * double(tokens_per_step_) / tps : 0.0;
-  char stats[160];
-  std::snprintf(stats, sizeof stats, "step %lld/%lld  loss %.3f  %.1fk tok/s  ETA %s",
-                static_cast<long long>(step), static_cast<long long>(total_), loss, tps / 1e3,
-                format_duration(eta).c_str());
-  if (tty_) {
-    const int width = 24, filled = int(frac * width);
-    std::string bar(filled, '=');
-    if (filled < width) bar += '>' + std::string(width - filled - 1, ' ');
-    std::fprintf(stderr, "\r\033[K%s [%s] %3.0f%% %s%s", label_.c_str(), bar.c_str(), frac * 100,
-                 stats, final_line ? "\n" : "");
+  if (!tty_) {
+    std::fprintf(stderr, "%s\n", line().c_str());
   } else {
-    std::fprintf(stderr, "%s %3.0f%% %s\n", label_.c_str(), frac * 100, stats);
+    erase_board();
+    for (size_t i = 0; i < g_board.size(); ++i)
+      std::fprintf(stderr, "%s%s", i ? "\n" : "", g_board[i]->line().c_str());
+    g_board_lines = int(g_board.size());
   }
   std::fflush(stderr);
 }
 
-void Progress::finish() { draw(last_step_, last_loss_, true); }
+void Progress::note(const std::string& text) {
+  std::lock_guard<std::mutex> lock(g_board_mutex);
+  if (tty_) erase_board();
+  std::fprintf(stderr, "%s\n", text.c_str());
+  std::fflush(stderr);
+}
+
+void Progress::finish() {
+  // The final line stays on screen above the bars still running; they are redrawn at their next
+  // update.
+  note(line());
+  if (!tty_) return;
+  std::lock_guard<std::mutex> lock(g_board_mutex);
+  g_board.erase(std::remove(g_board.begin(), g_board.end(), this), g_board.end());
+}
 
 }  // namespace cs

@@ -1,6 +1,7 @@
 #pragma once
 // Progress of long work on stderr: a redrawn bar with tokens/s and ETA on a terminal, plain log
-// lines at a steady interval otherwise (files, CI logs).
+// lines at a steady interval otherwise (files, CI logs). Bars that run at the same time (the demo
+// trains its two models side by side) share the terminal: each keeps its own line.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -10,13 +11,16 @@ namespace cs {
 class Progress {
  public:
   Progress(std::string label, int64_t total_steps, int64_t tokens_per_step, int64_t first_step);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
   void update(int64_t step, double loss);
-  void note(const std::string& line);  // a message that does not break the bar
+  void note(const std::string& line);  // a message that does not break the bars
   void finish();
   double tokens_per_second() const;
 
  private:
-  void draw(int64_t step, double loss, bool final_line);
+  std::string line() const;
   std::string label_;
   int64_t total_, tokens_per_step_, first_;
   int64_t last_step_ = 0;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/gemm.h"
@@ -33,16 +34,29 @@ namespace {
 std::atomic<int> g_signal{0};
 extern "C" void on_signal(int sig) { g_signal.store(sig); }
 
-// Restores the previous handlers when training ends, so a library caller keeps its own.
+// Restores the previous handlers when the last training running in this process ends, so a
+// library caller keeps its own; runs trained side by side (the demo) all see the signal.
+std::mutex g_guard_mutex;
+int g_guards = 0;
+void (*g_old_int)(int) = nullptr;
+void (*g_old_term)(int) = nullptr;
+
 struct SignalGuard {
-  void (*old_int)(int), (*old_term)(int);
-  SignalGuard() : old_int(std::signal(SIGINT, on_signal)), old_term(std::signal(SIGTERM, on_signal)) {
+  SignalGuard() {
+    std::lock_guard<std::mutex> lock(g_guard_mutex);
+    if (g_guards++ > 0) return;
     g_signal.store(0);
+    g_old_int = std::signal(SIGINT, on_signal);
+    g_old_term = std::signal(SIGTERM, on_signal);
   }
   ~SignalGuard() {
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
+    std::lock_guard<std::mutex> lock(g_guard_mutex);
+    if (--g_guards > 0) return;
+    std::signal(SIGINT, g_old_int);
+    std::signal(SIGTERM, g_old_term);
   }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
 };
 
 void check_resume_compatible(const run::RunConfig& saved, const run::RunConfig& req,

@@ -36,6 +36,17 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
   }
   EXPECT_GT(summary.at("wall_seconds").get<double>(), 0.0);
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_comparison.png"));
+
+  // With two threads the models trained side by side, one thread each; they must be exactly what
+  // they are when trained one after the other on one thread, so nothing leaks between the two
+  // (precision, threads, signals).
+  const auto seq = test::run_cli("demo --out " + (tmp / "seq") + " --corpus " + (tmp / "corpus.txt") +
+                                 " --bytes --steps 4 --threads 1");
+  ASSERT_EQ(seq.code, 0) << seq.output;
+  for (const std::string run : {"1l", "2l"})
+    EXPECT_TRUE(io::read_file(tmp / ("seq/" + run + "/eval/per_sequence_loss.npy")) ==
+                io::read_file(tmp / ("demo/" + run + "/eval/per_sequence_loss.npy")))
+        << run;
 }
 
 }  // namespace
