@@ -109,6 +109,34 @@ std::vector<TrainResult> train_both(const DemoRecipe& r, const DemoArgs& a, cons
   return trained;
 }
 
+// The first snapshot at which a head reading a previous layer's output (layer >= 1) matches
+// prefixes at or above the induction threshold: when the induction heads formed. The crossing
+// happened between the previous snapshot and this one, so both token counts are reported.
+nlohmann::json induction_formation(const std::string& run_dir) {
+  const auto j = nlohmann::json::parse(io::read_file(run_dir + "/analysis/heads_over_training.json"));
+  const double threshold = j.at("parameters").at("thresholds").at("induction").get<double>();
+  const auto& pm = j.at("prefix_matching");
+  const auto& tokens = j.at("tokens");
+  for (size_t s = 0; s < pm.size(); ++s)
+    for (size_t l = 1; l < pm[s].size(); ++l)
+      for (size_t h = 0; h < pm[s][l].size(); ++h)
+        if (pm[s][l][h].get<double>() >= threshold)
+          return {{"layer", l},
+                  {"head", h},
+                  {"prefix_matching", pm[s][l][h]},
+                  {"threshold", threshold},
+                  {"after_tokens", s > 0 ? tokens[s - 1] : tokens[s]},
+                  {"by_tokens", tokens[s]}};
+  return nullptr;
+}
+
+// Whether the crossing interval overlaps the phase-change window.
+bool formed_in_window(const nlohmann::json& formed, const std::optional<analysis::PhaseChange>& p) {
+  if (formed.is_null() || !p) return false;
+  return formed.at("by_tokens").get<double>() >= p->start_tokens &&
+         formed.at("after_tokens").get<double>() <= p->end_tokens;
+}
+
 nlohmann::json phase_json(const std::optional<analysis::PhaseChange>& p) {
   if (!p) return nullptr;
   return {{"start_tokens", p->start_tokens}, {"end_tokens", p->end_tokens}, {"delta_nats", p->delta_nats}};
@@ -145,6 +173,7 @@ void run_demo(const DemoArgs& a) {
   icl.dirs = dirs;
   icl.out = a.out;
   const auto results = report::run_icl(icl);
+  std::vector<nlohmann::json> formation;
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& res = results[i];
     AnalyzeArgs analyze;
@@ -157,6 +186,7 @@ void run_demo(const DemoArgs& a) {
     for (const auto& h : heads.at("heads"))
       for (const auto& kind : h.at("kinds"))
         if (kind == "induction") induction.push_back({h.at("layer"), h.at("head")});
+    formation.push_back(induction_formation(dirs[i]));
     models.push_back({{"run_dir", dirs[i]},
                       {"n_layers", int(i) + 1},
                       {"final_loss", trained[i].final_loss},
@@ -164,22 +194,35 @@ void run_demo(const DemoArgs& a) {
                       {"final_icl_stderr", res.icl.icl_stderr.back()},
                       {"phase_change", phase_json(res.icl.phase_change)},
                       {"induction_heads", induction},
+                      {"induction_formed", formation.back()},
+                      {"induction_formed_in_phase_change", formed_in_window(formation.back(), res.icl.phase_change)},
                       {"wall_seconds", trained[i].wall_seconds},
                       {"tokens_per_second", trained[i].tokens_per_second}});
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double gap = results[0].icl.icl_score.back() - results[1].icl.icl_score.back();
-  const bool bar = gap >= 0.2 && results[1].icl.phase_change && !results[0].icl.phase_change;
+  const bool in_window = formed_in_window(formation[1], results[1].icl.phase_change);
+  const bool bar = gap >= 0.2 && results[1].icl.phase_change && !results[0].icl.phase_change && in_window;
   nlohmann::json summary = {{"wall_seconds", wall},
                             {"recipe", r.name},
                             {"models", models},
                             {"icl_gap_nats", gap},
-                            {"phase_change_seen_in_2l_only", bool(results[1].icl.phase_change) && !results[0].icl.phase_change}};
+                            {"phase_change_seen_in_2l_only", bool(results[1].icl.phase_change) && !results[0].icl.phase_change},
+                            {"induction_formed_in_2l_phase_change", in_window},
+                            {"bar_met", bar}};
   io::write_file_atomic(a.out + "/summary.json", summary.dump(2) + "\n");
   std::printf("\ndemo finished in %.0f s; summary in %s/summary.json, pictures in %s/*/analysis and %s/icl_comparison.png\n",
               wall, a.out.c_str(), a.out.c_str(), a.out.c_str());
   std::printf("2L minus 1L final ICL score: %.3f nats (the bar: -0.2 or lower); phase change: 2L %s, 1L %s\n",
               -gap, results[1].icl.phase_change ? "yes" : "no", results[0].icl.phase_change ? "yes" : "no");
+  if (formation[1].is_null())
+    std::printf("2L induction heads: no head after layer 0 reached the induction threshold of prefix matching\n");
+  else
+    std::printf("2L induction heads: head %d.%d reached prefix matching %.2f between %.1f M and %.1f M tokens%s\n",
+                formation[1]["layer"].get<int>(), formation[1]["head"].get<int>(),
+                formation[1]["prefix_matching"].get<double>(), formation[1]["after_tokens"].get<double>() / 1e6,
+                formation[1]["by_tokens"].get<double>() / 1e6,
+                results[1].icl.phase_change ? (in_window ? ", inside the phase-change window" : ", outside the phase-change window") : "");
   std::printf("%s\n", bar ? "The 2-layer model went through the phase change and the 1-layer model did not."
                           : a.full ? "This run did not show the full phase-change picture; docs/demo.md "
                                      "records what the sweep measured."

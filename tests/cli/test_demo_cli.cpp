@@ -33,8 +33,13 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
     EXPECT_TRUE(std::filesystem::exists(m.at("run_dir").get<std::string>() + "/analysis/heads.json"));
     EXPECT_TRUE(std::filesystem::exists(m.at("run_dir").get<std::string>() + "/analysis/heads_over_training.json"));
     EXPECT_TRUE(m.at("induction_heads").is_array());
+    EXPECT_TRUE(m.contains("induction_formed"));
+    EXPECT_TRUE(m.at("induction_formed_in_phase_change").is_boolean());
   }
   EXPECT_GT(summary.at("wall_seconds").get<double>(), 0.0);
+  // Four steps form no induction head, so the bar cannot be met.
+  EXPECT_TRUE(summary["models"][1].at("induction_formed").is_null());
+  EXPECT_FALSE(summary.at("bar_met").get<bool>());
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_comparison.png"));
 
   // With two threads the models trained side by side, one thread each; they must be exactly what
