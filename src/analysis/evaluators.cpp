@@ -449,4 +449,18 @@ CS_INSTANTIATE(float)
 CS_INSTANTIATE(double)
 #undef CS_INSTANTIATE
 
+std::optional<InductionFormation> first_induction_head(const HeadsOverTraining& h, double threshold) {
+  const int64_t per_snapshot = int64_t(h.n_layers) * h.n_heads;
+  CS_CHECK(per_snapshot > 0 && h.prefix_matching.size() % per_snapshot == 0,
+           "heads over training: " << h.prefix_matching.size() << " prefix-matching scores for "
+                                   << h.n_layers << " layers of " << h.n_heads << " heads");
+  for (int64_t s = 0; s < int64_t(h.prefix_matching.size()) / per_snapshot; ++s)
+    for (int l = 1; l < h.n_layers; ++l)
+      for (int hd = 0; hd < h.n_heads; ++hd) {
+        const double score = h.prefix_matching[(s * h.n_layers + l) * h.n_heads + hd];
+        if (score >= threshold) return InductionFormation{s, l, hd, score};
+      }
+  return std::nullopt;
+}
+
 }  // namespace cs::analysis

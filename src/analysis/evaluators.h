@@ -6,6 +6,7 @@
 // model once per probe set and scores every head. In memory only; the CLI reads and writes files.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -139,5 +140,14 @@ HeadsOverTraining heads_over_training(int64_t n_snapshots,
                                       const std::vector<int32_t>& pool, int bos_id,
                                       const std::vector<int32_t>& text, int64_t n_text,
                                       int64_t text_len, const EvaluatorOptions& options);
+
+// When induction heads formed: the first snapshot at which a head that can read an earlier
+// layer's output (layer >= 1) matches prefixes at or above threshold.
+struct InductionFormation {
+  int64_t snapshot = 0;
+  int layer = 0, head = 0;
+  double prefix_matching = 0;
+};
+std::optional<InductionFormation> first_induction_head(const HeadsOverTraining& h, double threshold);
 
 }  // namespace cs::analysis

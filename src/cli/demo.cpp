@@ -3,6 +3,7 @@
 // both, and says plainly whether the 2-layer model went through the phase change and the 1-layer
 // model did not (issue "In-context learning over training"). Then every analysis of both runs
 // (`analyze --over-training`): heads and ablations over training, circuits, paths, probes.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "analysis/evaluators.h"
 #include "cli/analyses.h"
 #include "cli/commands.h"
 #include "core/error.h"
@@ -109,25 +111,26 @@ std::vector<TrainResult> train_both(const DemoRecipe& r, const DemoArgs& a, cons
   return trained;
 }
 
-// The first snapshot at which a head reading a previous layer's output (layer >= 1) matches
-// prefixes at or above the induction threshold: when the induction heads formed. The crossing
-// happened between the previous snapshot and this one, so both token counts are reported.
+// When the induction heads formed, from heads_over_training.json. The crossing happened between
+// the snapshot before the first one over the threshold and that one: both token counts are given.
 nlohmann::json induction_formation(const std::string& run_dir) {
   const auto j = nlohmann::json::parse(io::read_file(run_dir + "/analysis/heads_over_training.json"));
-  const double threshold = j.at("parameters").at("thresholds").at("induction").get<double>();
-  const auto& pm = j.at("prefix_matching");
+  analysis::HeadsOverTraining h;
+  h.n_layers = j.at("n_layers");
+  h.n_heads = j.at("n_heads");
+  for (const auto& snapshot : j.at("prefix_matching"))
+    for (const auto& layer : snapshot)
+      for (const auto& score : layer) h.prefix_matching.push_back(score);
+  const double threshold = j.at("parameters").at("thresholds").at("induction");
+  const auto f = analysis::first_induction_head(h, threshold);
+  if (!f) return nullptr;
   const auto& tokens = j.at("tokens");
-  for (size_t s = 0; s < pm.size(); ++s)
-    for (size_t l = 1; l < pm[s].size(); ++l)
-      for (size_t h = 0; h < pm[s][l].size(); ++h)
-        if (pm[s][l][h].get<double>() >= threshold)
-          return {{"layer", l},
-                  {"head", h},
-                  {"prefix_matching", pm[s][l][h]},
-                  {"threshold", threshold},
-                  {"after_tokens", s > 0 ? tokens[s - 1] : tokens[s]},
-                  {"by_tokens", tokens[s]}};
-  return nullptr;
+  return {{"layer", f->layer},
+          {"head", f->head},
+          {"prefix_matching", f->prefix_matching},
+          {"threshold", threshold},
+          {"after_tokens", tokens[std::max<int64_t>(f->snapshot - 1, 0)]},
+          {"by_tokens", tokens[f->snapshot]}};
 }
 
 // Whether the crossing interval overlaps the phase-change window.

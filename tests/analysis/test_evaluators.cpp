@@ -353,6 +353,29 @@ TEST(EvaluateHeads, BadInputIsOneClearError) {
   EXPECT_THROW(evaluate_heads(p, pool, 10, text, 1, 5, o), Error);  // text of the wrong size
 }
 
+TEST(FirstInductionHead, FirstSnapshotWhereALaterLayerHeadCrossesTheThreshold) {
+  HeadsOverTraining h;
+  h.n_layers = 2;
+  h.n_heads = 2;
+  // [snapshot][layer][head]: layer 0's head 1 crosses first but cannot be an induction head.
+  h.prefix_matching = {0.0, 0.0, 0.0, 0.1,   //
+                       0.0, 0.5, 0.2, 0.29,  //
+                       0.0, 0.9, 0.31, 0.4,  //
+                       0.0, 0.9, 0.6, 0.7};
+  const auto f = first_induction_head(h, 0.3);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->snapshot, 2);
+  EXPECT_EQ(f->layer, 1);
+  EXPECT_EQ(f->head, 0);
+  EXPECT_DOUBLE_EQ(f->prefix_matching, 0.31);
+  EXPECT_FALSE(first_induction_head(h, 0.8).has_value());
+  h.n_layers = 1;
+  h.n_heads = 4;
+  EXPECT_FALSE(first_induction_head(h, 0.3).has_value());  // one layer: nothing to compose with
+  h.n_heads = 3;
+  EXPECT_THROW(first_induction_head(h, 0.3), Error);
+}
+
 TEST(HeadKinds, ThresholdsNameTheHeads) {
   KindThresholds t;
   HeadScores s;
