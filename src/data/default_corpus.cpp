@@ -16,11 +16,11 @@ namespace {
 // The pinned versions come first so the corpus is the documented one; a later Debian release
 // ships newer versions under other names, which are used only when the pinned one is absent.
 std::string find_folder(const std::string& pinned, const std::string& prefix,
-                        const std::string& suffix) {
+                        const std::string& suffix, const std::string& parent = "/usr/share/doc") {
   std::error_code ec;
   if (fs::is_directory(pinned, ec)) return pinned;
   std::vector<std::string> found;
-  for (const auto& e : fs::directory_iterator("/usr/share/doc", ec)) {
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) == 0 && fs::is_directory(e.path() / suffix, ec))
       found.push_back((e.path() / suffix).string());
@@ -30,10 +30,12 @@ std::string find_folder(const std::string& pinned, const std::string& prefix,
   return found.back();
 }
 
-Corpus read_source(const DefaultCorpusSource& src) {
+}  // namespace
+
+Corpus read_corpus_source(const DefaultCorpusSource& src) {
   std::error_code ec;
   CS_CHECK(fs::is_directory(src.folder, ec),
-           "the default corpus needs the Debian package " << src.package << " (folder "
+           "the " << src.name << " corpus needs the Debian package " << src.package << " (folder "
                << src.folder << " is missing); install it with scripts/install-deps.sh or pass "
                << "--corpus");
   std::vector<std::string> rel;
@@ -46,7 +48,7 @@ Corpus read_source(const DefaultCorpusSource& src) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file() && r.extension() == ".txt") rel.push_back(r.generic_string());
+    if (it->is_regular_file() && r.extension() == src.extension) rel.push_back(r.generic_string());
   }
   std::sort(rel.begin(), rel.end());
   Corpus c;
@@ -57,11 +59,9 @@ Corpus read_source(const DefaultCorpusSource& src) {
     c.names.push_back(src.name + "/" + r);
     c.docs.push_back(std::move(text));
   }
-  CS_CHECK(!c.docs.empty(), "default corpus folder " << src.folder << " holds no documents");
+  CS_CHECK(!c.docs.empty(), "corpus folder " << src.folder << " holds no documents");
   return c;
 }
-
-}  // namespace
 
 std::vector<DefaultCorpusSource> default_corpus_sources() {
   return {
@@ -79,13 +79,22 @@ std::vector<DefaultCorpusSource> default_corpus_sources() {
 
 Corpus read_default_corpus() {
   Corpus all;
-  for (const auto& src : default_corpus_sources()) all.append(read_source(src), "");
+  for (const auto& src : default_corpus_sources()) all.append(read_corpus_source(src), "");
   return all;
 }
 
 std::string default_corpus_description() {
   std::string s = "default corpus:";
   for (const auto& src : default_corpus_sources()) s += " " + src.package + " (" + src.folder + ")";
+  return s;
+}
+
+DefaultCorpusSource python_source() {
+  DefaultCorpusSource s{"python-source", "libpython3.11-stdlib",
+                        find_folder("/usr/lib/python3.11", "python3.", "", "/usr/lib"),
+                        "Python Software Foundation License Version 2 (/usr/share/doc/libpython3.11-stdlib/copyright)",
+                        {"test", "idlelib/idle_test", "lib2to3/tests", "site-packages", "dist-packages", "__pycache__"}};
+  s.extension = ".py";
   return s;
 }
 

@@ -15,7 +15,8 @@ struct DefaultCorpusSource {
   std::string package;   // Debian package that ships it
   std::string folder;    // where the package puts the files
   std::string licence;   // one line; the full text is in /usr/share/doc/PACKAGE/copyright
-  std::vector<std::string> skip;  // first-level subfolders left out (translations)
+  std::vector<std::string> skip;  // subfolders left out, relative to folder (translations, tests)
+  std::string extension = ".txt";  // the files read
 };
 
 // The sources, with the folder that exists on this machine (or the expected one when missing).
@@ -26,5 +27,11 @@ Corpus read_default_corpus();
 
 // One line for logs and metadata, e.g. "default corpus: python3.11-doc + linux-doc-6.1".
 std::string default_corpus_description();
+
+// Source code that repeats its own identifiers: the Python standard library's .py files as
+// Debian installs them (/usr/lib/python3.11, package libpython3.11-stdlib, which python3 pulls
+// in), without its tests and installed third-party packages. The corpus name "python-source:".
+DefaultCorpusSource python_source();
+Corpus read_corpus_source(const DefaultCorpusSource& src);
 
 }  // namespace cs::data

@@ -77,11 +77,15 @@ std::string read_catalogue(const std::string& path, const std::string& name, con
 
 }  // namespace
 
-bool is_named_corpus(const std::string& spec) { return spec == "builtin:" || spec.rfind("gettext:", 0) == 0; }
+bool is_named_corpus(const std::string& spec) {
+  return spec == "builtin:" || spec == "python-source:" || spec.rfind("gettext:", 0) == 0;
+}
 
 Corpus read_named_corpus(const std::string& spec) {
   if (spec == "builtin:") return read_default_corpus();
-  CS_CHECK(spec.rfind("gettext:", 0) == 0, "unknown corpus name '" << spec << "' (builtin: or gettext:LANG)");
+  if (spec == "python-source:") return read_corpus_source(python_source());
+  CS_CHECK(spec.rfind("gettext:", 0) == 0,
+           "unknown corpus name '" << spec << "' (builtin:, python-source: or gettext:LANG)");
   return read_gettext_corpus(spec.substr(8));
 }
 

@@ -11,7 +11,8 @@
 namespace cs::data {
 
 // Corpus names that stand for something other than a path: "builtin:" (the built-in corpus, so
-// it can be mixed with others) and "gettext:LANG" (the catalogues of one language).
+// it can be mixed with others), "python-source:" (the Python standard library's sources,
+// data/default_corpus.h) and "gettext:LANG" (the catalogues of one language).
 bool is_named_corpus(const std::string& spec);
 Corpus read_named_corpus(const std::string& spec);
 

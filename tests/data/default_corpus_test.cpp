@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
+
+#include "core/error.h"
+#include "data/gettext_corpus.h"
 
 namespace {
 
@@ -30,6 +34,38 @@ TEST(DefaultCorpus, IsLargeEnglishAndManyDocuments) {
   EXPECT_TRUE(std::is_sorted(c.names.begin(), c.names.begin() + 400));
   EXPECT_EQ(c.names.front().rfind("python/", 0), 0u);
   EXPECT_NE(cs::data::default_corpus_description().find("python3.11-doc"), std::string::npos);
+}
+
+// The Python standard library's sources, named "python-source:": .py files only, tests and
+// installed third-party packages left out, in path order.
+TEST(PythonSourceCorpus, StandardLibraryWithoutTests) {
+  const auto src = cs::data::python_source();
+  if (!std::filesystem::is_directory(src.folder)) GTEST_SKIP() << src.folder << " not installed";
+  ASSERT_TRUE(cs::data::is_named_corpus("python-source:"));
+  const cs::data::Corpus c = cs::data::read_named_corpus("python-source:");
+  EXPECT_GE(c.size(), 500u);
+  EXPECT_GE(c.bytes(), 5'000'000);
+  EXPECT_TRUE(std::is_sorted(c.names.begin(), c.names.end()));
+  bool has_argparse = false;
+  for (const auto& n : c.names) {
+    EXPECT_EQ(n.rfind("python-source/", 0), 0u) << n;
+    EXPECT_EQ(n.substr(n.size() - 3), ".py") << n;
+    EXPECT_EQ(n.find("/test/"), std::string::npos) << n;
+    EXPECT_EQ(n.find("-packages/"), std::string::npos) << n;
+    has_argparse |= n == "python-source/argparse.py";
+  }
+  EXPECT_TRUE(has_argparse);
+}
+
+TEST(PythonSourceCorpus, MissingFolderNamesThePackage) {
+  auto src = cs::data::python_source();
+  src.folder = "/nonexistent/python3.11";
+  try {
+    cs::data::read_corpus_source(src);
+    FAIL() << "expected an error";
+  } catch (const cs::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("libpython3.11-stdlib"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
