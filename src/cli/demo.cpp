@@ -16,6 +16,7 @@
 #include "cli/analyses.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "data/default_corpus.h"
 #include "data/prepare.h"
 #include "data/tokens.h"
 #include "io/atomic_file.h"
@@ -42,14 +43,17 @@ struct DemoRecipe {
   std::vector<std::string> corpora;  // empty: the built-in corpus
 };
 
-const DemoRecipe kQuick = {"quick", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 4000, "shortformer", "LN", 50, 64, {}};
-// The quick recipe with learned positions added to the residual stream ("standard"), on the
-// built-in corpus mixed with Python source code, for 35 M tokens. Standard positions gave layer 0 a
+// The full recipe: learned positions added to the residual stream ("standard"), on the built-in
+// corpus mixed with Python source code, for 35 M tokens. Standard positions gave layer 0 a
 // previous-token head and layer 1 induction heads (run st1); with the source code mixed in, the
 // 2-layer model's ICL score fell by 0.19 nats as they formed, between 15.6 M and 21.3 M tokens
 // (run mx2, docs/demo.md).
 const DemoRecipe kFull = {"full", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 34180, "standard", "LN", 100, 256,
                           {"builtin:", "python-source:"}};
+// The same models and data for the 14 M tokens that fit in 15 minutes on the machine of
+// docs/demo.md: the stretch before the induction heads form.
+const DemoRecipe kQuick = {"quick", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 14000, "standard", "LN", 50, 128,
+                           {"builtin:", "python-source:"}};
 
 struct DemoArgs {
   std::string out = "demo";
@@ -149,26 +153,33 @@ nlohmann::json phase_json(const std::optional<analysis::PhaseChange>& p) {
   return {{"start_tokens", p->start_tokens}, {"end_tokens", p->end_tokens}, {"delta_nats", p->delta_nats}};
 }
 
+bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_vocab, uint64_t seed) {
+  if (!data::is_token_dir(dir)) return false;
+  const auto j = nlohmann::json::parse(io::read_file(dir + "/tokens.json"));
+  const std::string label = corpus_label.empty() ? data::default_corpus_description() : corpus_label;
+  return j.value("corpus", "") == label && j.value("d_vocab", 0) == d_vocab && j.value("seed", uint64_t(0)) == seed;
+}
+
 void run_demo(const DemoArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const DemoRecipe& r = a.full ? kFull : kQuick;
   fs::create_directories(a.out);
-  // Each recipe keeps its own tokens: the corpora differ.
-  const std::string tokens = a.out + (a.full ? "/tokens-full" : "/tokens");
+  const std::string tokens = a.out + "/tokens";
   const bool bytes = a.bytes;
   const int d_vocab = bytes ? 257 : r.d_vocab;
-  // Tokens are reused across demo runs when they came from the built-in corpus at this vocabulary.
-  if (!a.corpus.empty() || !data::is_token_dir(tokens) || data::TokenStore::open(tokens).d_vocab() != d_vocab) {
-    data::PrepareOptions prep;
-    prep.corpus = a.corpus.empty() ? r.corpora : std::vector<std::string>{a.corpus};
-    std::string label;
-    for (const auto& c : prep.corpus) label += (label.empty() ? "" : " + ") + c;
+  data::PrepareOptions prep;
+  prep.corpus = a.corpus.empty() ? r.corpora : std::vector<std::string>{a.corpus};
+  prep.bytes = bytes;
+  prep.d_vocab = r.d_vocab;
+  prep.seed = a.seed;
+  prep.threads = a.threads;
+  std::string label;
+  for (const auto& c : prep.corpus) label += (label.empty() ? "" : " + ") + c;
+  // Tokens are reused across demo runs when they came from the same named corpora, vocabulary
+  // and seed; a corpus given by path may have changed, so it is always read again.
+  if (!a.corpus.empty() || !same_tokens(tokens, label, d_vocab, a.seed)) {
     std::fprintf(stderr, "demo: tokenizing %s\n", label.empty() ? "the built-in corpus" : label.c_str());
     fs::remove_all(tokens);
-    prep.bytes = bytes;
-    prep.d_vocab = r.d_vocab;
-    prep.seed = a.seed;
-    prep.threads = a.threads;
     data::prepare_tokens(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
   }
   std::fprintf(stderr, "demo: recipe '%s': d_model %d, %d heads x %d, n_ctx %d, vocab %d, %s positions, %s, "
