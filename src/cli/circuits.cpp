@@ -17,10 +17,10 @@
 #include "analysis/circuits_report.h"
 #include "cli/analyses.h"
 #include "cli/commands.h"
+#include "cli/run_inputs.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "data/tokenizer.h"
-#include "data/tokens.h"
 #include "io/atomic_file.h"
 #include "report/plot_circuits.h"
 #include "run/run_config.h"
@@ -147,10 +147,8 @@ void run_circuits(const CircuitsArgs& args) {
       sources.push_back(token_id(t, tok.get(), cfg.d_vocab));
     note = "given on the command line";
   } else if (args.only != "composition") {
-    CS_CHECK(data::is_token_dir(args.run),
-             args.run << " has no tokens/ folder to find the most frequent tokens; give --sources");
-    const data::TokenStore store = data::TokenStore::open(args.run);
-    sources = analysis::most_frequent_tokens(store.token_counts(), args.n_sources, store.bos_id());
+    CS_CHECK(tok, args.run << " has no tokenizer to find the most frequent tokens; give --sources");
+    sources = analysis::most_frequent_tokens(run_token_counts(args.run, cfg.d_vocab), args.n_sources, tok->bos_id());
     note = "the " + std::to_string(sources.size()) +
            " most frequent tokens of the training split (BOS left out)";
   }

@@ -5,6 +5,7 @@
 // (`analyze --over-training`): heads and ablations over training, circuits, paths, probes.
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -61,8 +62,9 @@ struct DemoArgs {
   int threads = 2;
   uint64_t seed = 0;
   int64_t steps = 0;  // 0: the recipe's
-  std::string corpus;  // empty: the built-in corpus
+  std::string corpus;  // empty: the recipe's
   bool bytes = false;
+  std::string pretrained = std::string(CS_SOURCE_DIR) + "/models/demo-full";
 };
 
 TrainOptions train_options(const DemoRecipe& r, const DemoArgs& a, int n_layers, const std::string& tokens,
@@ -141,16 +143,119 @@ nlohmann::json induction_formation(const std::string& run_dir) {
           {"by_tokens", tokens[f->snapshot]}};
 }
 
-// Whether the crossing interval overlaps the phase-change window.
-bool formed_in_window(const nlohmann::json& formed, const std::optional<analysis::PhaseChange>& p) {
-  if (formed.is_null() || !p) return false;
-  return formed.at("by_tokens").get<double>() >= p->start_tokens &&
-         formed.at("after_tokens").get<double>() <= p->end_tokens;
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
 }
 
-nlohmann::json phase_json(const std::optional<analysis::PhaseChange>& p) {
-  if (!p) return nullptr;
-  return {{"start_tokens", p->start_tokens}, {"end_tokens", p->end_tokens}, {"delta_nats", p->delta_nats}};
+// What the verdict needs of one model's ICL analysis. phase_change: null or
+// {start_tokens, end_tokens, delta_nats}.
+struct ModelIcl {
+  double final_score = 0, final_stderr = 0;
+  nlohmann::json phase_change;
+};
+
+ModelIcl model_icl(const analysis::IclResult& icl) {
+  ModelIcl m{icl.icl_score.back(), icl.icl_stderr.back(), nullptr};
+  if (icl.phase_change)
+    m.phase_change = {{"start_tokens", icl.phase_change->start_tokens},
+                      {"end_tokens", icl.phase_change->end_tokens},
+                      {"delta_nats", icl.phase_change->delta_nats}};
+  return m;
+}
+
+// From a run's analysis/icl.json, for runs shipped without their per-sequence losses.
+ModelIcl model_icl(const std::string& run_dir) {
+  const auto j = nlohmann::json::parse(io::read_file(run_dir + "/analysis/icl.json"));
+  ModelIcl m{j.at("final_icl_score"), j.at("final_icl_stderr"), nullptr};
+  if (!j.at("phase_change").is_null())
+    for (const char* k : {"start_tokens", "end_tokens", "delta_nats"}) m.phase_change[k] = j["phase_change"].at(k);
+  return m;
+}
+
+// Whether the crossing interval overlaps the phase-change window.
+bool formed_in_window(const nlohmann::json& formed, const nlohmann::json& phase) {
+  if (formed.is_null() || phase.is_null()) return false;
+  return formed.at("by_tokens").get<double>() >= phase.at("start_tokens").get<double>() &&
+         formed.at("after_tokens").get<double>() <= phase.at("end_tokens").get<double>();
+}
+
+// One model's part of summary.json, after `analyze` wrote heads.json and heads_over_training.json.
+nlohmann::json model_json(const std::string& run_dir, int n_layers, const ModelIcl& icl) {
+  nlohmann::json induction = nlohmann::json::array();
+  const auto heads = nlohmann::json::parse(io::read_file(run_dir + "/analysis/heads.json"));
+  for (const auto& h : heads.at("heads"))
+    for (const auto& kind : h.at("kinds"))
+      if (kind == "induction") induction.push_back({h.at("layer"), h.at("head")});
+  const nlohmann::json formed = induction_formation(run_dir);
+  return {{"run_dir", run_dir},
+          {"n_layers", n_layers},
+          {"final_icl_score", icl.final_score},
+          {"final_icl_stderr", icl.final_stderr},
+          {"phase_change", icl.phase_change},
+          {"induction_heads", induction},
+          {"induction_formed", formed},
+          {"induction_formed_in_phase_change", formed_in_window(formed, icl.phase_change)}};
+}
+
+// The issue's bar for a (1-layer, 2-layer) pair, written into summary.json and printed.
+nlohmann::json verdict(const nlohmann::json& models) {
+  const auto &m1 = models[0], &m2 = models[1];
+  const double gap = m1["final_icl_score"].get<double>() - m2["final_icl_score"].get<double>();
+  const bool only_2l = !m2["phase_change"].is_null() && m1["phase_change"].is_null();
+  const bool in_window = m2["induction_formed_in_phase_change"].get<bool>();
+  return {{"icl_gap_nats", gap},
+          {"phase_change_seen_in_2l_only", only_2l},
+          {"induction_formed_in_2l_phase_change", in_window},
+          {"bar_met", gap >= 0.2 && only_2l && in_window}};
+}
+
+void print_verdict(const nlohmann::json& models, const nlohmann::json& v) {
+  const auto& m2 = models[1];
+  std::printf("2L minus 1L final ICL score: %.3f nats (the bar: -0.2 or lower); phase change: 2L %s, 1L %s\n",
+              -v["icl_gap_nats"].get<double>(), m2["phase_change"].is_null() ? "no" : "yes",
+              models[0]["phase_change"].is_null() ? "no" : "yes");
+  if (!m2["phase_change"].is_null())
+    std::printf("2L phase change: %.1f M - %.1f M tokens, %+.3f nats\n",
+                m2["phase_change"]["start_tokens"].get<double>() / 1e6,
+                m2["phase_change"]["end_tokens"].get<double>() / 1e6, m2["phase_change"]["delta_nats"].get<double>());
+  const auto& f = m2["induction_formed"];
+  if (f.is_null())
+    std::printf("2L induction heads: no head after layer 0 reached the induction threshold of prefix matching\n");
+  else
+    std::printf("2L induction heads: head %d.%d reached prefix matching %.2f between %.1f M and %.1f M tokens%s\n",
+                f["layer"].get<int>(), f["head"].get<int>(), f["prefix_matching"].get<double>(),
+                f["after_tokens"].get<double>() / 1e6, f["by_tokens"].get<double>() / 1e6,
+                m2["phase_change"].is_null() ? ""
+                : v["induction_formed_in_2l_phase_change"].get<bool>() ? ", inside the phase-change window"
+                                                                       : ", outside the phase-change window");
+}
+
+// The pair `demo --full` trained once, shipped with the source (models/demo-full: the last
+// snapshot of each model, its ICL and heads-over-training results, not its per-sequence losses).
+// Copied into the demo folder and analysed there, so the quick demo also shows a model that went
+// through the phase change, labelled as loaded.
+nlohmann::json analyse_loaded(const std::string& from, const std::string& out, int threads) {
+  const std::string dest = out + "/full-loaded";
+  fs::remove_all(dest);
+  fs::copy(from, dest, fs::copy_options::recursive);
+  const auto about = nlohmann::json::parse(io::read_file(dest + "/summary.json"));
+  std::printf("\n== loaded, not trained here: the pair `demo --full` trained (%s, finished %s) ==\n",
+              from.c_str(), about.value("finished", std::string("date unknown")).c_str());
+  nlohmann::json models = nlohmann::json::array();
+  for (int L : {1, 2}) {
+    const std::string dir = dest + "/" + std::to_string(L) + "l";
+    AnalyzeArgs analyze;
+    analyze.run = dir;
+    analyze.threads = threads;
+    run_analyze(analyze);
+    models.push_back(model_json(dir, L, model_icl(dir)));
+  }
+  const nlohmann::json v = verdict(models);
+  print_verdict(models, v);
+  return {{"from", from}, {"finished", about.value("finished", "")}, {"models", models}, {"verdict", v}};
 }
 
 bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_vocab, uint64_t seed) {
@@ -194,61 +299,38 @@ void run_demo(const DemoArgs& a) {
   icl.dirs = dirs;
   icl.out = a.out;
   const auto results = report::run_icl(icl);
-  std::vector<nlohmann::json> formation;
   for (size_t i = 0; i < results.size(); ++i) {
-    const auto& res = results[i];
     AnalyzeArgs analyze;
     analyze.run = dirs[i];
     analyze.over_training = true;
     analyze.threads = a.threads;
     run_analyze(analyze);
-    nlohmann::json induction = nlohmann::json::array();
-    const auto heads = nlohmann::json::parse(io::read_file(dirs[i] + "/analysis/heads.json"));
-    for (const auto& h : heads.at("heads"))
-      for (const auto& kind : h.at("kinds"))
-        if (kind == "induction") induction.push_back({h.at("layer"), h.at("head")});
-    formation.push_back(induction_formation(dirs[i]));
-    models.push_back({{"run_dir", dirs[i]},
-                      {"n_layers", int(i) + 1},
-                      {"final_loss", trained[i].final_loss},
-                      {"final_icl_score", res.icl.icl_score.back()},
-                      {"final_icl_stderr", res.icl.icl_stderr.back()},
-                      {"phase_change", phase_json(res.icl.phase_change)},
-                      {"induction_heads", induction},
-                      {"induction_formed", formation.back()},
-                      {"induction_formed_in_phase_change", formed_in_window(formation.back(), res.icl.phase_change)},
-                      {"wall_seconds", trained[i].wall_seconds},
-                      {"tokens_per_second", trained[i].tokens_per_second}});
+    nlohmann::json m = model_json(dirs[i], int(i) + 1, model_icl(results[i].icl));
+    m["final_loss"] = trained[i].final_loss;
+    m["wall_seconds"] = trained[i].wall_seconds;
+    m["tokens_per_second"] = trained[i].tokens_per_second;
+    models.push_back(m);
   }
+  const nlohmann::json v = verdict(models);
+  const bool bar = v["bar_met"];
+  nlohmann::json loaded = nullptr;
+  const bool load = !a.full && a.pretrained != "none" && fs::exists(a.pretrained + "/summary.json");
+  if (load) loaded = analyse_loaded(a.pretrained, a.out, a.threads);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double gap = results[0].icl.icl_score.back() - results[1].icl.icl_score.back();
-  const bool in_window = formed_in_window(formation[1], results[1].icl.phase_change);
-  const bool bar = gap >= 0.2 && results[1].icl.phase_change && !results[0].icl.phase_change && in_window;
-  nlohmann::json summary = {{"wall_seconds", wall},
-                            {"recipe", r.name},
-                            {"models", models},
-                            {"icl_gap_nats", gap},
-                            {"phase_change_seen_in_2l_only", bool(results[1].icl.phase_change) && !results[0].icl.phase_change},
-                            {"induction_formed_in_2l_phase_change", in_window},
-                            {"bar_met", bar}};
+  nlohmann::json summary = {{"wall_seconds", wall}, {"recipe", r.name}, {"finished", utc_now()}, {"models", models}};
+  summary.update(v);
+  summary["loaded_full_recipe"] = loaded;
   io::write_file_atomic(a.out + "/summary.json", summary.dump(2) + "\n");
-  std::printf("\ndemo finished in %.0f s; summary in %s/summary.json, pictures in %s/*/analysis and %s/icl_comparison.png\n",
-              wall, a.out.c_str(), a.out.c_str(), a.out.c_str());
-  std::printf("2L minus 1L final ICL score: %.3f nats (the bar: -0.2 or lower); phase change: 2L %s, 1L %s\n",
-              -gap, results[1].icl.phase_change ? "yes" : "no", results[0].icl.phase_change ? "yes" : "no");
-  if (formation[1].is_null())
-    std::printf("2L induction heads: no head after layer 0 reached the induction threshold of prefix matching\n");
-  else
-    std::printf("2L induction heads: head %d.%d reached prefix matching %.2f between %.1f M and %.1f M tokens%s\n",
-                formation[1]["layer"].get<int>(), formation[1]["head"].get<int>(),
-                formation[1]["prefix_matching"].get<double>(), formation[1]["after_tokens"].get<double>() / 1e6,
-                formation[1]["by_tokens"].get<double>() / 1e6,
-                results[1].icl.phase_change ? (in_window ? ", inside the phase-change window" : ", outside the phase-change window") : "");
+  std::printf("\n== trained here: recipe '%s' ==\n", r.name);
+  print_verdict(models, v);
   std::printf("%s\n", bar ? "The 2-layer model went through the phase change and the 1-layer model did not."
                           : a.full ? "This run did not show the full phase-change picture; docs/demo.md "
                                      "records what the sweep measured."
-                                   : "This run did not show the full phase-change picture; see docs/demo.md for "
-                                     "what the sweep measured and for the longer recipe (--full).");
+                                   : "This run did not show the full phase-change picture (the quick recipe "
+                                     "stops before the induction heads form); docs/demo.md has the full recipe "
+                                     "(--full) and what it measured.");
+  std::printf("\ndemo finished in %.0f s; summary in %s/summary.json, pictures in %s/*/analysis and "
+              "%s/icl_comparison.png\n", wall, a.out.c_str(), a.out.c_str(), a.out.c_str());
 }
 
 }  // namespace
@@ -264,6 +346,9 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--steps", a->steps, "Override the recipe's steps per model (a smoke test uses a few)");
   cmd->add_option("--corpus", a->corpus, "Another corpus instead of the recipe's (file, folder or corpus name, docs/corpus.md)");
   cmd->add_flag("--bytes", a->bytes, "Byte-level tokens instead of the recipe's BPE");
+  cmd->add_option("--pretrained", a->pretrained,
+                  "The pair trained once by --full that the quick demo loads and analyses too ('none': skip)")
+      ->capture_default_str();
   cmd->callback([a] { run_demo(*a); });
 }
 

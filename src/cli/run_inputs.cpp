@@ -40,12 +40,17 @@ EvalTokens read_eval_tokens(const std::string& run_dir) {
   return e;
 }
 
-analysis::TokenPool evaluator_pool(const std::string& run_dir, const data::Tokenizer& tok) {
+std::vector<int64_t> run_token_counts(const std::string& run_dir, int64_t d_vocab) {
   const std::string path = (fs::path(run_dir) / "tokens" / "token_counts.npy").string();
+  CS_CHECK(fs::exists(path), run_dir << " has no tokens/token_counts.npy (the training split's token counts)");
   const std::vector<int64_t> counts = io::read_npy(path).to_int64();
-  CS_CHECK(int64_t(counts.size()) == tok.d_vocab(),
-           path << " holds " << counts.size() << " counts for a vocabulary of " << tok.d_vocab());
-  return analysis::token_pool(counts, tok.bos_id(), tok.kind() == "bytes");
+  CS_CHECK(int64_t(counts.size()) == d_vocab,
+           path << " holds " << counts.size() << " counts for a vocabulary of " << d_vocab);
+  return counts;
+}
+
+analysis::TokenPool evaluator_pool(const std::string& run_dir, const data::Tokenizer& tok) {
+  return analysis::token_pool(run_token_counts(run_dir, tok.d_vocab()), tok.bos_id(), tok.kind() == "bytes");
 }
 
 analysis::IclPositions run_icl_positions(const std::string& run_dir, int64_t n_ctx) {

@@ -34,6 +34,9 @@ struct EvalTokens {
 };
 EvalTokens read_eval_tokens(const std::string& run_dir);
 
+// tokens/token_counts.npy: how often each token occurs in the training split.
+std::vector<int64_t> run_token_counts(const std::string& run_dir, int64_t d_vocab);
+
 // SPEC §5's pool from tokens/token_counts.npy and the run's tokenizer kind.
 analysis::TokenPool evaluator_pool(const std::string& run_dir, const data::Tokenizer& tok);
 

@@ -42,11 +42,22 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
   EXPECT_FALSE(summary.at("bar_met").get<bool>());
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_comparison.png"));
 
+  // The pair `demo --full` trained, shipped in models/demo-full, analysed again from its weights:
+  // the 2-layer model went through the phase change, and its induction head is found anew.
+  const auto& loaded = summary.at("loaded_full_recipe");
+  ASSERT_TRUE(loaded.is_object()) << r.output;
+  EXPECT_TRUE(loaded["verdict"].at("bar_met").get<bool>());
+  EXPECT_TRUE(loaded["models"][0].at("phase_change").is_null());
+  EXPECT_FALSE(loaded["models"][1].at("phase_change").is_null());
+  EXPECT_GE(loaded["models"][1].at("induction_heads").size(), 1u);
+  EXPECT_TRUE(loaded["models"][0].at("induction_heads").empty());
+  EXPECT_NE(r.output.find("loaded, not trained here"), std::string::npos);
+
   // With two threads the models trained side by side, one thread each; they must be exactly what
   // they are when trained one after the other on one thread, so nothing leaks between the two
   // (precision, threads, signals).
   const auto seq = test::run_cli("demo --out " + (tmp / "seq") + " --corpus " + (tmp / "corpus.txt") +
-                                 " --bytes --steps 4 --threads 1");
+                                 " --bytes --steps 4 --threads 1 --pretrained none");
   ASSERT_EQ(seq.code, 0) << seq.output;
   for (const std::string run : {"1l", "2l"})
     EXPECT_TRUE(io::read_file(tmp / ("seq/" + run + "/eval/per_sequence_loss.npy")) ==
