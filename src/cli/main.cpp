@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "train/interrupts.h"
 
 namespace {
 // OpenMP threads spin at every barrier by default. When other work shares the cores (a second
@@ -21,6 +22,7 @@ void prefer_passive_openmp(char** argv) {
 
 int main(int argc, char** argv) {
   prefer_passive_openmp(argv);
+  cs::take_signals_on_a_thread();
   CLI::App app{"circuitscope: train small attention-only transformers, watch in-context learning "
                "appear, and reverse-engineer the weights into circuits."};
   app.require_subcommand(1);

@@ -1,12 +1,9 @@
 #include "train/trainer.h"
 
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 
 #include "core/error.h"
 #include "core/gemm.h"
@@ -22,6 +19,7 @@
 #include "run/train_state.h"
 #include "train/adamw.h"
 #include "train/evaluate.h"
+#include "train/interrupts.h"
 #include "train/progress.h"
 #include "train/schedule.h"
 
@@ -30,34 +28,6 @@ namespace cs {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::atomic<int> g_signal{0};
-extern "C" void on_signal(int sig) { g_signal.store(sig); }
-
-// Restores the previous handlers when the last training running in this process ends, so a
-// library caller keeps its own; runs trained side by side (the demo) all see the signal.
-std::mutex g_guard_mutex;
-int g_guards = 0;
-void (*g_old_int)(int) = nullptr;
-void (*g_old_term)(int) = nullptr;
-
-struct SignalGuard {
-  SignalGuard() {
-    std::lock_guard<std::mutex> lock(g_guard_mutex);
-    if (g_guards++ > 0) return;
-    g_signal.store(0);
-    g_old_int = std::signal(SIGINT, on_signal);
-    g_old_term = std::signal(SIGTERM, on_signal);
-  }
-  ~SignalGuard() {
-    std::lock_guard<std::mutex> lock(g_guard_mutex);
-    if (--g_guards > 0) return;
-    std::signal(SIGINT, g_old_int);
-    std::signal(SIGTERM, g_old_term);
-  }
-  SignalGuard(const SignalGuard&) = delete;
-  SignalGuard& operator=(const SignalGuard&) = delete;
-};
 
 void check_resume_compatible(const run::RunConfig& saved, const run::RunConfig& req,
                              const std::set<std::string>& given) {
@@ -263,7 +233,7 @@ TrainResult train(const TrainOptions& o) {
   Activations<float> eval_acts(cfg, std::min(o.eval_batch, n_used), T);
   std::vector<int32_t> windows(tokens_per_step + ts.batch);
   Progress progress(o.label, ts.steps, tokens_per_step, step);
-  SignalGuard signals;
+  InterruptScope interrupts;
   auto last_state = std::chrono::steady_clock::now();
   double loss_sum = 0, last_loss = 0;
   int64_t loss_count = 0;
@@ -280,7 +250,7 @@ TrainResult train(const TrainOptions& o) {
       write_eval(dir, eval, n_used, T);
     }
     if (step >= ts.steps) break;
-    if (g_signal.load()) break;
+    if (interrupt_requested()) break;
 
     const double lr = learning_rate(step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
     sampler.next(windows.data());

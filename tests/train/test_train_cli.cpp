@@ -173,11 +173,9 @@ void check_exact_resume(int sig) {
   if (sig == SIGKILL) {
     EXPECT_TRUE(WIFSIGNALED(status));
   } else {
-    // Known open bug: about one interrupted run in ten aborts in glibc's free() after it saved
-    // its state and said so (not reproduced under AddressSanitizer). Resume must still be exact.
-    ASSERT_TRUE((WIFEXITED(status) && WEXITSTATUS(status) == 130) ||
-                (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT))
-        << "status " << status;
+    // The signal reaches a thread that waits for it, never a computing one (train/interrupts.h):
+    // the run stops cleanly every time.
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << "status " << status;
     EXPECT_TRUE(std::filesystem::exists(cut + "/snapshots/last.state"));
   }
   const auto r = test::run_cli("train --out " + cut + " --resume");
