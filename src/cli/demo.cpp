@@ -268,6 +268,9 @@ bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_
 void run_demo(const DemoArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const DemoRecipe& r = a.full ? kFull : kQuick;
+  const bool load = !a.full && a.pretrained != "none" && fs::exists(a.pretrained + "/summary.json");
+  CS_CHECK(load || a.full || a.pretrained == "none" || a.pretrained == DemoArgs{}.pretrained,
+           "--pretrained " << a.pretrained << ": no summary.json there (a folder written by scripts/ship-full-demo.sh)");
   fs::create_directories(a.out);
   const std::string tokens = a.out + "/tokens";
   const bool bytes = a.bytes;
@@ -314,8 +317,15 @@ void run_demo(const DemoArgs& a) {
   const nlohmann::json v = verdict(models);
   const bool bar = v["bar_met"];
   nlohmann::json loaded = nullptr;
-  const bool load = !a.full && a.pretrained != "none" && fs::exists(a.pretrained + "/summary.json");
-  if (load) loaded = analyse_loaded(a.pretrained, a.out, a.threads);
+  if (load) {
+    // What was trained here is kept even when the loaded pair turns out to be broken.
+    try {
+      loaded = analyse_loaded(a.pretrained, a.out, a.threads);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "demo: the loaded pair in %s could not be analysed: %s\n", a.pretrained.c_str(), e.what());
+      loaded = {{"from", a.pretrained}, {"error", e.what()}};
+    }
+  }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json summary = {{"wall_seconds", wall}, {"recipe", r.name}, {"finished", utc_now()}, {"models", models}};
   summary.update(v);

@@ -56,13 +56,28 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
   // With two threads the models trained side by side, one thread each; they must be exactly what
   // they are when trained one after the other on one thread, so nothing leaks between the two
   // (precision, threads, signals).
+  // Its loaded pair is broken (a snapshot missing): said in one line, and what it trained is kept.
+  std::filesystem::copy(std::string(CS_SOURCE_DIR) + "/models/demo-full", tmp / "broken",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(tmp / "broken/2l/snapshots");
   const auto seq = test::run_cli("demo --out " + (tmp / "seq") + " --corpus " + (tmp / "corpus.txt") +
-                                 " --bytes --steps 4 --threads 1 --pretrained none");
+                                 " --bytes --steps 4 --threads 1 --pretrained " + (tmp / "broken"));
   ASSERT_EQ(seq.code, 0) << seq.output;
+  EXPECT_NE(seq.output.find("could not be analysed"), std::string::npos) << seq.output;
+  const auto seq_summary = nlohmann::json::parse(io::read_file(tmp / "seq/summary.json"));
+  EXPECT_TRUE(seq_summary.at("loaded_full_recipe").contains("error"));
   for (const std::string run : {"1l", "2l"})
     EXPECT_TRUE(io::read_file(tmp / ("seq/" + run + "/eval/per_sequence_loss.npy")) ==
                 io::read_file(tmp / ("demo/" + run + "/eval/per_sequence_loss.npy")))
         << run;
+}
+
+TEST(DemoCli, BadPretrainedFolderIsOneClearErrorBeforeTraining) {
+  test::TempDir tmp;
+  const auto r = test::run_cli("demo --out " + (tmp / "demo") + " --pretrained " + (tmp / "nowhere"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--pretrained " + (tmp / "nowhere") + ": no summary.json there"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "demo/1l"));
 }
 
 }  // namespace
