@@ -1,0 +1,30 @@
+#pragma once
+// The demo's verdict on a (1-layer, 2-layer) pair, from what `icl` and `analyze` wrote: the
+// issue's bar (the 2-layer model's final ICL score at least 0.2 nats below the 1-layer model's, a
+// phase change for the 2-layer model only, and a later-layer head crossing the induction
+// threshold inside that window), as JSON for summary.json and as lines for the terminal.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analysis/icl.h"
+
+namespace cs::cli {
+
+// What the verdict needs of one model's ICL analysis. phase_change: null or
+// {start_tokens, end_tokens, delta_nats}.
+struct ModelIcl {
+  double final_score = 0, final_stderr = 0;
+  nlohmann::json phase_change;
+};
+ModelIcl model_icl(const analysis::IclResult& icl);
+// From a run's analysis/icl.json, for runs shipped without their per-sequence losses.
+ModelIcl model_icl(const std::string& run_dir);
+
+// One model's part of summary.json, after `analyze` wrote heads.json and heads_over_training.json.
+nlohmann::json model_json(const std::string& run_dir, int n_layers, const ModelIcl& icl);
+
+// The bar for models [1-layer, 2-layer] as given by model_json.
+nlohmann::json verdict(const nlohmann::json& models);
+void print_verdict(const nlohmann::json& models, const nlohmann::json& verdict);
+
+}  // namespace cs::cli
