@@ -16,7 +16,6 @@
 #include "cli/commands.h"
 #include "cli/demo_verdict.h"
 #include "core/error.h"
-#include "data/default_corpus.h"
 #include "data/prepare.h"
 #include "data/tokens.h"
 #include "io/atomic_file.h"
@@ -40,7 +39,7 @@ struct DemoRecipe {
   const char* positions;
   const char* normalization;
   int snapshots, n_eval;
-  std::vector<std::string> corpora;  // empty: the built-in corpus
+  std::vector<std::string> corpora;  // corpus names (docs/corpus.md)
 };
 
 // The full recipe: learned positions added to the residual stream ("standard"), on the built-in
@@ -155,8 +154,7 @@ nlohmann::json analyse_loaded(const std::string& from, const std::string& out, i
 bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_vocab, uint64_t seed) {
   if (!data::is_token_dir(dir)) return false;
   const auto j = nlohmann::json::parse(io::read_file(dir + "/tokens.json"));
-  const std::string label = corpus_label.empty() ? data::default_corpus_description() : corpus_label;
-  return j.value("corpus", "") == label && j.value("d_vocab", 0) == d_vocab && j.value("seed", uint64_t(0)) == seed;
+  return j.value("corpus", "") == corpus_label && j.value("d_vocab", 0) == d_vocab && j.value("seed", uint64_t(0)) == seed;
 }
 
 void run_demo(const DemoArgs& a) {
@@ -180,7 +178,7 @@ void run_demo(const DemoArgs& a) {
   // Tokens are reused across demo runs when they came from the same named corpora, vocabulary
   // and seed; a corpus given by path may have changed, so it is always read again.
   if (!a.corpus.empty() || !same_tokens(tokens, label, d_vocab, a.seed)) {
-    std::fprintf(stderr, "demo: tokenizing %s\n", label.empty() ? "the built-in corpus" : label.c_str());
+    std::fprintf(stderr, "demo: tokenizing %s\n", label.c_str());
     fs::remove_all(tokens);
     data::prepare_tokens(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
   }
@@ -241,7 +239,7 @@ void run_demo(const DemoArgs& a) {
 
 void register_demo(CLI::App& app) {
   auto a = std::make_shared<DemoArgs>();
-  auto* cmd = app.add_subcommand("demo", "Train a 1-layer and a 2-layer model on the built-in corpus and compare "
+  auto* cmd = app.add_subcommand("demo", "Train a 1-layer and a 2-layer model on the built-in corpus with Python sources mixed in and compare "
                                          "their in-context learning over training (DIR/1l, DIR/2l, DIR/summary.json)");
   cmd->add_option("--out", a->out, "Folder for the demo's runs and pictures (replaced on a re-run)")->capture_default_str();
   cmd->add_flag("--full", a->full, "The longer recipe: standard positions, the built-in corpus mixed with Python source code, 35 M tokens per model (docs/demo.md)");
