@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
-  libdnnl-dev libopenblas-dev libeigen3-dev
+  # oneDNN's CMake package looks for OpenCL, which libdnnl-dev only recommends.
+  libdnnl-dev ocl-icd-opencl-dev libopenblas-dev libeigen3-dev
   libsentencepiece-dev sentencepiece nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcairo2-dev libgtest-dev libbenchmark-dev
   python3-torch python3-numpy
