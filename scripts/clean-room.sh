@@ -19,7 +19,7 @@ command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get 
 
 # The mirror apt is configured with: the first bookworm URI of a deb822 or one-line source.
 mirror=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list |
-         grep -v security | head -1 | sed -E 's/^URIs:[[:space:]]*//; s/^deb (\[[^]]*\] )?//; s/[[:space:]].*//')
+         grep -v security | head -1 | sed -E 's/^URIs:[[:space:]]*//; s/^deb (\[[^]]*\] )?//; s/[[:space:]].*//' || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 commit=$(git -C "$repo" rev-parse HEAD)
 git -C "$repo" diff --quiet HEAD || echo "clean-room: note: uncommitted changes are not tested; testing $commit"
