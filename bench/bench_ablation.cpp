@@ -1,8 +1,8 @@
-// The ΔICL ablation sweep (SPEC §6, `circuitscope ablate`): every head of every snapshot,
-// pattern-preserving, on the quick demo's two-layer model (2 layers x 8 heads, d_model 128,
-// d_head 16, n_ctx 256, vocabulary 2048, LN) with 128 evaluation sequences, random weights (the
-// cost does not depend on them). Budget: 100 snapshots x 16 heads in < 2 minutes on 2 threads. Snapshots
-// are held in memory: reading 100 snapshots of 4 MB is not what is measured.
+// The ΔICL ablation sweep (docs/evaluators.md, `circuitscope ablate`): every head of every
+// snapshot, pattern-preserving, on the quick demo's two-layer model (2 layers x 8 heads, d_model
+// 128, d_head 16, n_ctx 256, vocabulary 2048, LN) with 128 evaluation sequences, random weights
+// (the cost does not depend on them). Budget: 100 snapshots x 16 heads in < 2 minutes on 2
+// threads. Snapshots are held in memory: reading 100 snapshots of 4 MB is not what is measured.
 #include <benchmark/benchmark.h>
 
 #include <vector>

@@ -1,6 +1,6 @@
-// The weight-only circuit analyses (SPEC.md §3-4: vocabulary Gram matrices, eigenvalues of every
-// head, skip-trigrams for the 200 default sources with their top-k tables, composition scores with
-// the random baseline, induction QK axes) on TransformerLens's attn-only-2l shape: 2 layers,
+// The weight-only circuit analyses (docs/circuits.md: vocabulary Gram matrices, eigenvalues of
+// every head, skip-trigrams for the 200 default sources with their top-k tables, composition scores
+// with the random baseline, induction QK axes) on TransformerLens's attn-only-2l shape: 2 layers,
 // 8 heads, d_model 512, d_head 64, vocabulary 48262, random weights. Budget: < 2 s on 2 threads.
 #include <benchmark/benchmark.h>
 
@@ -22,7 +22,7 @@ void BM_WeightOnlyCircuits(benchmark::State& state) {
   cs::analysis::CircuitsOptions options;
   double grams = 0, spectra = 0, skip = 0, composition = 0;
   for (auto _ : state) {
-    const auto a = cs::analysis::analyze_circuits(params, sources, "bench", options);
+    const auto a = cs::analysis::analyze_circuits(cs::analysis::ModelCircuits(params), sources, "bench", options);
     benchmark::DoNotOptimize(a.spectra.data());
     grams += a.seconds_grams;
     spectra += a.seconds_spectra;

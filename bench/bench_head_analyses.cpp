@@ -1,8 +1,9 @@
-// The analyses that run the model (SPEC §4-5) on TransformerLens's attn-only-2l shape (2 layers,
-// 8 heads, d_model 512, d_head 64, vocabulary 48262) over 64 sequences of 512 tokens: the head
-// evaluators (prefix matching, previous token, positional, copying, repeated-token loss) and path
-// expansion (losses at order 0..2 with frozen patterns; per-term importances of the 16 heads and
-// 64 virtual heads on the first term_sequences of them). Budget: < 60 s together on 2 threads.
+// The analyses that run the model (docs/evaluators.md) on TransformerLens's attn-only-2l shape
+// (2 layers, 8 heads, d_model 512, d_head 64, vocabulary 48262) over 64 sequences of 512 tokens:
+// the head evaluators (prefix matching, previous token, positional, copying, repeated-token loss)
+// and path expansion (losses at order 0..2 with frozen patterns; per-term importances of the 16
+// heads and 64 virtual heads on the first term_sequences of them). Budget: < 60 s together on 2
+// threads.
 #include <benchmark/benchmark.h>
 
 #include <numeric>

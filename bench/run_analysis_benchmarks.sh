@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speed of the analyses (issue "Reverse-engineering the heads") against their budgets, on 2
+# Speed of the analyses (docs/circuits.md, docs/evaluators.md) against their budgets, on 2
 # threads: weight-only circuits on the attn-only-2l shape, evaluators and path expansion on 64
 # sequences of 512 tokens of it, the ablation sweep over the demo's 2-layer model. Writes the
 # "## Analyses" section of docs/benchmarks.md (the rest of the file is left as it is).

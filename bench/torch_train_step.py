@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch baseline for bench/: seconds per training step of the SPEC §1 model in float32.
+"""PyTorch baseline for bench/: seconds per training step of the model of docs/definitions.md
+in float32.
 
 One step = forward, backward, AdamW step, zero_grad: the work the C++ bench times.
 The model is written for speed, not for reading (python/circuitscope_ref is the readable one):

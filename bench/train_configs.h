@@ -41,7 +41,8 @@ inline Config config_named(const std::string& name) {
 }
 
 // The two-layer model of the quick `circuitscope demo` (src/cli/demo.cpp), with 100 snapshots and
-// 128 evaluation sequences: the "100 snapshots x 16 heads of the demo's 2L model".
+// 128 evaluation sequences: the ablation sweep's budgeted size, 100 snapshots x 16 heads of the
+// demo's 2L model (docs/benchmarks.md).
 inline Config demo_2l() {
   Config c = two_layers(128, 8, 16, 256, 2048);
   c.normalization_type = Normalization::LN;

@@ -72,3 +72,4 @@ if [ $rc -ne 0 ]; then
   die "'$command_line' failed (exit $rc) on a fresh Debian 12 root after ${elapsed} s; if a package was not found, scripts/install-deps.sh does not name it"
 fi
 echo "clean-room: '$command_line' passed on a fresh Debian 12 root in ${elapsed} s (debootstrap included)"
+echo "clean-room: the root holds $(du -sxh "$root" | cut -f1) (the base system, the packages, the clone and its build)"

@@ -1,4 +1,5 @@
-"""Independent PyTorch reference of the attention-only transformer of SPEC §1.
+"""Independent PyTorch reference of the attention-only transformer of
+docs/definitions.md.
 
 It exists so the C++ engine can be checked against code that shares nothing with it.
 """

@@ -1,4 +1,4 @@
-"""Attention-only transformer of SPEC §1, written as plainly as possible.
+"""Attention-only transformer of docs/definitions.md, written as plainly as possible.
 
 Parameters live in a dict keyed by TransformerLens state-dict names, with TransformerLens's
 shapes, so a file written from it can be compared tensor by tensor with any other

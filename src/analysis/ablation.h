@@ -1,8 +1,8 @@
 #pragma once
-// Ablations (SPEC §6) and the attribution of in-context learning to heads: for every head, the
-// ICL score (SPEC §2) with the head's result zeroed minus the score without. Pattern-preserving
-// ablation (Induction's choice, the default) freezes every attention pattern to the clean pass's,
-// so only value paths change; full ablation recomputes everything downstream.
+// Ablations (docs/evaluators.md) and the attribution of in-context learning to heads: for every
+// head, the ICL score (docs/icl.md) with the head's result zeroed minus the score without.
+// Pattern-preserving ablation (Induction's choice, the default) freezes every attention pattern to
+// the clean pass's, so only value paths change; full ablation recomputes everything downstream.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -17,7 +17,7 @@ enum class AblationKind { pattern_preserving, full };
 std::string to_string(AblationKind kind);  // "pattern-preserving" | "full"
 
 // The window losses of one snapshot: clean, and with each head ablated in turn. Means over
-// sequences of the per-sequence window means (SPEC §2), so icl = late - early.
+// sequences of the per-sequence window means (docs/icl.md), so icl = late - early.
 struct HeadAblationIcl {
   int n_layers = 0, n_heads = 0;
   int64_t n_eval = 0;

@@ -1,5 +1,5 @@
 #pragma once
-// The circuits of one attention head (SPEC.md §3), kept factored: W_OV = W_V W_O and
+// The circuits of one attention head (docs/circuits.md), kept factored: W_OV = W_V W_O and
 // W_QK = W_Q W_K^T are d_model x d_model of rank d_head; the token-level OV circuit
 // W_E W_OV W_U and QK circuit W_E W_QK W_E^T are d_vocab x d_vocab, held as their [d_vocab, d_head]
 // and [d_head, d_vocab] factors. Row-vector convention throughout (x W), as the weights are stored.
@@ -53,8 +53,8 @@ template <class T>
 FactoredMatrix OV_circuit(const Params<T>& params, int layer, int head);
 
 // The four parts of the attention score when the query and key read tokens and positions.
-// token_token is the QK circuit of SPEC §3 [d_vocab(destination), d_vocab(source)]; the others
-// put W_pos in place of W_E on the destination side, the source side, or both. With rotary
+// token_token is the QK circuit of docs/circuits.md [d_vocab(destination), d_vocab(source)]; the
+// others put W_pos in place of W_E on the destination side, the source side, or both. With rotary
 // positions only token_token exists, and it is the score at offset 0 (qk_label says so).
 enum class QKPart { token_token, token_position, position_token, position_position };
 std::string to_string(QKPart part);

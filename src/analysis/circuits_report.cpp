@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 
 #include "analysis/circuits.h"
 #include "core/error.h"
@@ -32,15 +31,11 @@ nlohmann::ordered_json number(double x) {
 
 }  // namespace
 
-template <class T>
-CircuitsAnalysis analyze_circuits(const Params<T>& raw_params, const std::vector<int64_t>& sources,
+CircuitsAnalysis analyze_circuits(const ModelCircuits& circuits, const std::vector<int64_t>& sources,
                                   const std::string& sources_note, const CircuitsOptions& o,
                                   const std::optional<PrevTokenScores>& prev) {
-  // Only LN has weights to fold; skip the copy otherwise (a 48k-vocabulary model is ~200 MB).
-  std::optional<Params<T>> folded;
-  if (raw_params.cfg.normalization_type == Normalization::LN)
-    folded.emplace(fold_layer_norm(raw_params));
-  const Params<T>& p = folded ? *folded : raw_params;
+  const Params<float>& p = circuits.weights();
+  const VocabGrams& g = circuits.grams();
   CircuitsAnalysis a;
   a.cfg = p.cfg;
   a.caveat = circuit_caveat(p.cfg);
@@ -48,15 +43,11 @@ CircuitsAnalysis analyze_circuits(const Params<T>& raw_params, const std::vector
   a.sources_note = sources_note;
   a.n_bigrams = o.n_bigrams;
 
+  a.seconds_grams = circuits.seconds_grams;
+  a.spectra = circuits.spectra();
+  a.seconds_spectra = circuits.seconds_spectra;
+
   auto t0 = Clock::now();
-  const VocabGrams g = vocab_grams(p, o.ov_norms);
-  a.seconds_grams = since(t0);
-
-  t0 = Clock::now();
-  a.spectra = all_head_spectra(p, g);
-  a.seconds_spectra = since(t0);
-
-  t0 = Clock::now();
   if (o.skip_trigrams) a.skip = skip_trigrams(p, sources, o.skip);
   a.seconds_skip = since(t0);
 
@@ -87,62 +78,62 @@ CircuitsAnalysis analyze_circuits(const Params<T>& raw_params, const std::vector
   return a;
 }
 
-nlohmann::ordered_json circuits_json(const CircuitsAnalysis& a, const data::Tokenizer* tok) {
-  const Config& c = a.cfg;
-  nlohmann::ordered_json j;
-  j["model"] = {{"n_layers", c.n_layers},
-                {"n_heads", c.n_heads},
-                {"d_model", c.d_model},
-                {"d_head", c.d_head},
-                {"d_vocab", c.d_vocab},
-                {"positional_embedding_type", to_string(c.positional_embedding_type)},
-                {"normalization_type", to_string(c.normalization_type)}};
-  j["caveat"] =
-      a.caveat.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(a.caveat);
-  j["qk_circuit"] = qk_label(c);
-  nlohmann::ordered_json parts = nlohmann::ordered_json::array();
-  for (QKPart part : qk_parts(c)) parts.push_back(to_string(part));
-  j["qk_parts"] = parts;
+namespace {
 
-  const int64_t S = int64_t(a.sources.size());
-  nlohmann::ordered_json heads = nlohmann::ordered_json::array();
-  for (size_t i = 0; i < a.spectra.size(); ++i) {
-    const HeadSpectrum& s = a.spectra[i];
-    nlohmann::ordered_json h;
-    h["layer"] = s.layer;
-    h["head"] = s.head;
-    h["ov_copying_score"] = s.ov_copying_score;
-    h["qk_copying_score"] = s.qk_copying_score;
-    h["ov_eigenvalues"] = eigen_json(s.ov_eigenvalues);
-    h["qk_eigenvalues"] = eigen_json(s.qk_eigenvalues);
-    h["ov_norm"] = number(s.ov_norm);
-    nlohmann::ordered_json norms;
-    const auto names = qk_parts(c);
-    for (size_t k = 0; k < names.size(); ++k) norms[to_string(names[k])] = s.qk_part_norms[k];
-    h["qk_part_norms"] = norms;
-    nlohmann::ordered_json tri = nlohmann::ordered_json::array();
-    if (i < a.skip.heads.size())
-      for (const SkipTrigram& t : a.skip.heads[i].ranked)
-        tri.push_back({{"source", token_string(t.source, tok)},
-                       {"destination", token_string(t.destination, tok)},
-                       {"output", token_string(t.output, tok)},
-                       {"ids", {t.source, t.destination, t.output}},
-                       {"qk", t.qk},
-                       {"ov", t.ov},
-                       {"qk_z", t.qk_z},
-                       {"ov_z", t.ov_z},
-                       {"strength", t.strength}});
-    h["skip_trigrams"] = tri;
-    heads.push_back(h);
-  }
-  j["heads"] = heads;
+nlohmann::ordered_json model_json(const Config& c) {
+  return {{"n_layers", c.n_layers},
+          {"n_heads", c.n_heads},
+          {"d_model", c.d_model},
+          {"d_head", c.d_head},
+          {"d_vocab", c.d_vocab},
+          {"positional_embedding_type", to_string(c.positional_embedding_type)},
+          {"normalization_type", to_string(c.normalization_type)}};
+}
 
-  // Direct path: the strongest bigrams over all sources, by z-score within the source's row.
+nlohmann::ordered_json skip_trigrams_json(const std::vector<SkipTrigram>& ranked,
+                                          const data::Tokenizer* tok) {
+  nlohmann::ordered_json tri = nlohmann::ordered_json::array();
+  for (const SkipTrigram& t : ranked)
+    tri.push_back({{"source", token_string(t.source, tok)},
+                   {"destination", token_string(t.destination, tok)},
+                   {"output", token_string(t.output, tok)},
+                   {"ids", {t.source, t.destination, t.output}},
+                   {"qk", t.qk},
+                   {"ov", t.ov},
+                   {"qk_z", t.qk_z},
+                   {"ov_z", t.ov_z},
+                   {"strength", t.strength}});
+  return tri;
+}
+
+// skip: the head's skip-trigrams, or null when they were not computed.
+nlohmann::ordered_json head_json(const HeadSpectrum& s, const HeadSkipTrigrams* skip,
+                                 const Config& c, const data::Tokenizer* tok) {
+  nlohmann::ordered_json h;
+  h["layer"] = s.layer;
+  h["head"] = s.head;
+  h["ov_copying_score"] = s.ov_copying_score;
+  h["qk_copying_score"] = s.qk_copying_score;
+  h["ov_eigenvalues"] = eigen_json(s.ov_eigenvalues);
+  h["qk_eigenvalues"] = eigen_json(s.qk_eigenvalues);
+  h["ov_norm"] = number(s.ov_norm);
+  nlohmann::ordered_json norms;
+  const auto names = qk_parts(c);
+  for (size_t k = 0; k < names.size(); ++k) norms[to_string(names[k])] = s.qk_part_norms[k];
+  h["qk_part_norms"] = norms;
+  h["skip_trigrams"] =
+      skip ? skip_trigrams_json(skip->ranked, tok) : nlohmann::ordered_json::array();
+  return h;
+}
+
+// Direct path: the strongest bigrams over all sources, by z-score within the source's row.
+nlohmann::ordered_json top_bigrams_json(const CircuitsAnalysis& a, const data::Tokenizer* tok) {
   struct Bigram {
     int64_t a, b;
     double logit, z;
   };
   std::vector<Bigram> bigrams;
+  const int64_t S = int64_t(a.sources.size());
   for (int64_t s = 0; s < S && s < int64_t(a.skip.bigrams.size()); ++s) {
     const Moments& m = a.skip.bigram_moments[size_t(s)];
     for (const Entry& e : a.skip.bigrams[size_t(s)])
@@ -158,16 +149,12 @@ nlohmann::ordered_json circuits_json(const CircuitsAnalysis& a, const data::Toke
                   {"ids", {bigrams[i].a, bigrams[i].b}},
                   {"logit", bigrams[i].logit},
                   {"z", bigrams[i].z}});
-  j["direct_path"] = {{"what",
-                       "W_E W_U: for each source token its top next tokens; the "
-                       "strongest by z-score over all sources"},
-                      {"top_bigrams", bj}};
+  return bj;
+}
 
-  nlohmann::ordered_json src = nlohmann::ordered_json::array();
-  for (int64_t id : a.sources) src.push_back({{"id", id}, {"token", token_string(id, tok)}});
-  j["skip_trigram_sources"] = {{"how", a.sources_note}, {"tokens", src}};
-  j["definitions"] = {
-      {"copying_score", "Re sum(l) / sum(|l|) over the d_head eigenvalues l (SPEC §3)"},
+nlohmann::ordered_json circuits_definitions() {
+  return {
+      {"copying_score", "Re sum(l) / sum(|l|) over the d_head eigenvalues l (docs/circuits.md)"},
       {"ov_eigenvalues",
        "of W_O (W_U W_E) W_V: the non-zero eigenvalues of W_E W_OV W_U; "
        "[re, im], largest |l| first"},
@@ -180,6 +167,33 @@ nlohmann::ordered_json circuits_json(const CircuitsAnalysis& a, const data::Toke
        "'source ... destination -> output': destination among the top QK[:, source], output "
        "among the top OV[source, :]; strength = qk_z * ov_z, each entry z-scored over the "
        "vocabulary (its row or column), both positive; strongest first"}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json circuits_json(const CircuitsAnalysis& a, const data::Tokenizer* tok) {
+  const Config& c = a.cfg;
+  nlohmann::ordered_json j;
+  j["model"] = model_json(c);
+  j["caveat"] =
+      a.caveat.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(a.caveat);
+  j["qk_circuit"] = qk_label(c);
+  nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+  for (QKPart part : qk_parts(c)) parts.push_back(to_string(part));
+  j["qk_parts"] = parts;
+  nlohmann::ordered_json heads = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < a.spectra.size(); ++i)
+    heads.push_back(head_json(a.spectra[i], i < a.skip.heads.size() ? &a.skip.heads[i] : nullptr,
+                              c, tok));
+  j["heads"] = heads;
+  j["direct_path"] = {{"what",
+                       "W_E W_U: for each source token its top next tokens; the "
+                       "strongest by z-score over all sources"},
+                      {"top_bigrams", top_bigrams_json(a, tok)}};
+  nlohmann::ordered_json src = nlohmann::ordered_json::array();
+  for (int64_t id : a.sources) src.push_back({{"id", id}, {"token", token_string(id, tok)}});
+  j["skip_trigram_sources"] = {{"how", a.sources_note}, {"tokens", src}};
+  j["definitions"] = circuits_definitions();
   return j;
 }
 
@@ -197,13 +211,12 @@ nlohmann::ordered_json composition_json(const CircuitsAnalysis& a) {
   return j;
 }
 
-std::vector<std::string> write_circuit_arrays(const CircuitsAnalysis& a, const std::string& dir) {
-  namespace fs = std::filesystem;
+std::vector<File> write_circuit_arrays(const CircuitsAnalysis& a, const run::RunDir& run) {
   const Config& c = a.cfg;
   const int64_t L = c.n_layers, H = c.n_heads, K = c.d_head, S = int64_t(a.sources.size());
-  std::vector<std::string> names;
-  auto put = [&](const std::string& name, const auto* data, const std::vector<int64_t>& shape) {
-    io::write_npy((fs::path(dir) / name).string(), data, shape);
+  std::vector<File> names;
+  auto put = [&](File name, const auto* data, const std::vector<int64_t>& shape) {
+    io::write_npy(run.path(name), data, shape);
     names.push_back(name);
   };
   for (bool ov : {true, false}) {
@@ -213,19 +226,19 @@ std::vector<std::string> write_circuit_arrays(const CircuitsAnalysis& a, const s
         ev.push_back(l.real());
         ev.push_back(l.imag());
       }
-    put(ov ? "ov_eigenvalues.npy" : "qk_eigenvalues.npy", ev.data(), {L, H, K, 2});
+    put(ov ? File::ov_eigenvalues : File::qk_eigenvalues, ev.data(), {L, H, K, 2});
   }
   std::vector<double> scores;
   for (const HeadSpectrum& s : a.spectra) {
     scores.push_back(s.ov_copying_score);
     scores.push_back(s.qk_copying_score);
   }
-  put("copying_scores.npy", scores.data(), {L, H, 2});
+  put(File::copying_scores, scores.data(), {L, H, 2});
 
   const int64_t k = a.skip.heads.empty() || a.skip.heads[0].sources.empty()
                         ? 0
                         : int64_t(a.skip.heads[0].sources[0].destinations.size());
-  put("skip_sources.npy", a.sources.data(), {S});
+  put(File::skip_sources, a.sources.data(), {S});
   // Rows shorter than k (a vocabulary smaller than k) are padded with id -1 and NaN.
   for (bool dest : {true, false}) {
     std::vector<int64_t> ids;
@@ -238,9 +251,8 @@ std::vector<std::string> write_circuit_arrays(const CircuitsAnalysis& a, const s
           values.push_back(i < int64_t(e.size()) ? e[size_t(i)].value : NAN);
         }
       }
-    const std::string base = dest ? "skip_destination" : "skip_output";
-    put(base + "s.npy", ids.data(), {L, H, S, k});
-    put(base + "_values.npy", values.data(), {L, H, S, k});
+    put(dest ? File::skip_destinations : File::skip_outputs, ids.data(), {L, H, S, k});
+    put(dest ? File::skip_destination_values : File::skip_output_values, values.data(), {L, H, S, k});
   }
   if (!a.pairs.empty()) {
     for (char kind : {'q', 'k', 'v'}) {
@@ -248,23 +260,17 @@ std::vector<std::string> write_circuit_arrays(const CircuitsAnalysis& a, const s
       for (const CompositionPair& pr : a.pairs)
         for (const auto& row : kind == 'q' ? pr.q : kind == 'k' ? pr.k : pr.v)
           m.insert(m.end(), row.begin(), row.end());
-      put(std::string("composition_") + kind + ".npy", m.data(), {int64_t(a.pairs.size()), H, H});
+      put(kind == 'q' ? File::composition_q : kind == 'k' ? File::composition_k : File::composition_v, m.data(),
+          {int64_t(a.pairs.size()), H, H});
     }
   }
   if (!a.axes.empty()) {
     std::vector<double> pts;
     for (const InductionAxis& ax : a.axes)
       pts.insert(pts.end(), {double(ax.layer), double(ax.head), ax.ov_copying_score, ax.score});
-    put("induction_scatter.npy", pts.data(), {int64_t(a.axes.size()), 4});
+    put(File::induction_scatter, pts.data(), {int64_t(a.axes.size()), 4});
   }
   return names;
 }
-
-template CircuitsAnalysis analyze_circuits(const Params<float>&, const std::vector<int64_t>&,
-                                           const std::string&, const CircuitsOptions&,
-                                           const std::optional<PrevTokenScores>&);
-template CircuitsAnalysis analyze_circuits(const Params<double>&, const std::vector<int64_t>&,
-                                           const std::string&, const CircuitsOptions&,
-                                           const std::optional<PrevTokenScores>&);
 
 }  // namespace cs::analysis

@@ -1,5 +1,5 @@
 #pragma once
-// Every weight-only analysis of SPEC.md §3-4 on one set of weights, and its files:
+// Every weight-only analysis of docs/circuits.md on one set of weights, and its files:
 // analysis/circuits.json (per head: OV/QK eigenvalues, copying scores, norms, skip-trigrams;
 // direct-path bigrams), analysis/composition.json, and the .npy arrays behind the pictures.
 // Pictures are drawn by report/plot_circuits.h from the same result.
@@ -11,7 +11,9 @@
 
 #include "analysis/composition.h"
 #include "analysis/eigen.h"
+#include "analysis/model_circuits.h"
 #include "analysis/skip_trigrams.h"
+#include "run/run_dir.h"
 
 namespace cs::data {
 class Tokenizer;
@@ -26,8 +28,6 @@ struct CircuitsOptions {
   int baseline_samples = 32;  // random pairs behind the composition baseline
   uint64_t seed = 0;          // for the baseline
   int64_t n_bigrams = 100;    // direct-path bigrams listed in circuits.json
-  // ||W_E W_OV W_U||_F per head needs W_U W_U^T, one more GEMM over the vocabulary.
-  bool ov_norms = false;
 };
 
 // Previous-token scores of every head ([layer * n_heads + head]) and where they came from.
@@ -54,23 +54,22 @@ struct CircuitsAnalysis {
   double seconds_grams = 0, seconds_spectra = 0, seconds_skip = 0, seconds_composition = 0;
 };
 
-// Runs everything on `params` (LayerNorm scales folded first). `prev`: measured previous-token
-// scores, or nullopt to use positional_previous_token's weight-only stand-in (none for rotary
-// models: the induction axes are then skipped with a note).
-template <class T>
-CircuitsAnalysis analyze_circuits(const Params<T>& params, const std::vector<int64_t>& sources,
+// Runs everything on one snapshot's circuits. `prev`: measured previous-token scores, or nullopt to
+// use positional_previous_token's weight-only stand-in (none for rotary models: the induction axes
+// are then skipped with a note).
+CircuitsAnalysis analyze_circuits(const ModelCircuits& circuits, const std::vector<int64_t>& sources,
                                   const std::string& sources_note, const CircuitsOptions& options,
                                   const std::optional<PrevTokenScores>& prev = std::nullopt);
 
 nlohmann::ordered_json circuits_json(const CircuitsAnalysis& a, const data::Tokenizer* tokenizer);
 nlohmann::ordered_json composition_json(const CircuitsAnalysis& a);
 
-// The arrays behind the pictures and tables, into DIR (names in docs/circuits.md):
+// The arrays behind the pictures and tables, into the run's analysis folder (names in docs/circuits.md):
 // ov_eigenvalues.npy, qk_eigenvalues.npy [L, H, d_head, 2] (re, im); copying_scores.npy [L, H, 2]
 // (OV, QK); skip_sources.npy [S]; skip_destinations.npy, skip_outputs.npy [L, H, S, k] (ids) with
 // skip_destination_values.npy, skip_output_values.npy; and with 2+ layers composition_q/k/v.npy
 // [n_pairs, H, H] and induction_scatter.npy [n, 4] (layer, head, OV copying score, QK score).
-// Returns the file names written.
-std::vector<std::string> write_circuit_arrays(const CircuitsAnalysis& a, const std::string& dir);
+// Returns the files written.
+std::vector<File> write_circuit_arrays(const CircuitsAnalysis& a, const run::RunDir& run);
 
 }  // namespace cs::analysis

@@ -1,5 +1,5 @@
 #pragma once
-// How heads of an earlier layer feed heads of a later one (SPEC.md §4): Q-, K- and
+// How heads of an earlier layer feed heads of a later one (docs/circuits.md): Q-, K- and
 // V-composition scores with their random-matrix baseline, the K-composition (induction) QK term,
 // and *Induction*'s combined QK axis weighted by previous-token scores.
 #include <complex>
@@ -78,9 +78,9 @@ std::vector<InductionAxis> induction_axes(const Params<T>& params, const VocabGr
 template <class T>
 std::optional<std::vector<double>> positional_previous_token(const Params<T>& params);
 
-// composition.json: DESIGN.md's `pairs` ([l1, l2], q, k, v as [h1][h2]) and `baseline`, plus the
-// K-term scores, the baseline's details, the induction axes and where the prev-token scores
-// came from.
+// composition.json (docs/circuits.md): `pairs` ([l1, l2], q, k, v as [h1][h2]) and `baseline`,
+// plus the K-term scores, the baseline's details, the induction axes and where the prev-token
+// scores came from.
 nlohmann::ordered_json composition_json(const std::vector<CompositionPair>& pairs,
                                         const CompositionBaseline& baseline,
                                         const std::vector<InductionAxis>& axes,

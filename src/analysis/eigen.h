@@ -1,8 +1,9 @@
 #pragma once
-// Eigenvalues of every head's OV and QK circuits (SPEC.md §3) from d_head x d_head matrices: the
-// non-zero eigenvalues of A B equal those of B A, so OV = (W_E W_V)(W_O W_U) has those of
-// W_O (W_U W_E) W_V and QK = (W_E W_Q)(W_K^T W_E^T) those of W_K^T (W_E^T W_E) W_Q. Everything
-// about the embeddings that these need is in a few d_model x d_model matrices, computed once.
+// Eigenvalues of every head's OV and QK circuits (docs/circuits.md) from d_head x d_head
+// matrices: the non-zero eigenvalues of A B equal those of B A, so OV = (W_E W_V)(W_O W_U) has
+// those of W_O (W_U W_E) W_V and QK = (W_E W_Q)(W_K^T W_E^T) those of W_K^T (W_E^T W_E) W_Q.
+// Everything about the embeddings that these need is in a few d_model x d_model matrices,
+// computed once.
 #include <complex>
 #include <vector>
 

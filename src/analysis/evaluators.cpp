@@ -16,8 +16,9 @@ namespace cs::analysis {
 
 namespace {
 
-constexpr int kByteSkipMostCommon = 10;  // SPEC §5: bytes skip the ten most common values
-constexpr int64_t kFirstRank = 99;       // SPEC §5: from the 100th most common token
+// The token pool of docs/evaluators.md: neither the most nor the least common tokens.
+constexpr int kByteSkipMostCommon = 10;  // bytes skip the ten most common values
+constexpr int64_t kFirstRank = 99;       // from the 100th most common token
 
 // Seeded draw of n distinct pool entries (a partial Fisher-Yates shuffle).
 std::vector<int32_t> draw_distinct(const std::vector<int32_t>& pool, int n, Rng& rng) {
@@ -176,8 +177,8 @@ TokenPool token_pool(const std::vector<int64_t>& counts, int bos_id, bool byte_v
   }
   if (int64_t(p.tokens.size()) < min_size) {
     p.tokens = seen;
-    p.rule = "every token seen in the training split except BOS (SPEC §5's pool held fewer than " +
-             std::to_string(min_size) + ")";
+    p.rule = "every token seen in the training split except BOS (the frequency-rank pool held "
+             "fewer than " + std::to_string(min_size) + ")";
   }
   return p;
 }

@@ -1,9 +1,9 @@
 #pragma once
-// The head evaluators of SPEC §5 (Induction, appendix): prefix matching, previous token, the
-// empirical copying score and the repeated-token loss, plus a positional score used to name
-// heads that attend by position rather than by content. Each score has a function on bare
-// attention patterns (so an ideal pattern can be checked by hand) and evaluate_heads() runs the
-// model once per probe set and scores every head. In memory only; the CLI reads and writes files.
+// The head evaluators of docs/evaluators.md (Induction, appendix): prefix matching, previous token,
+// the empirical copying score and the repeated-token loss, plus a positional score used to name
+// heads that attend by position rather than by content. Each score has a function on bare attention
+// patterns (so an ideal pattern can be checked by hand) and evaluate_heads() runs the model once
+// per probe set and scores every head. In memory only; the CLI reads and writes files.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -24,11 +24,12 @@ struct EvaluatorOptions {
   int text_batch = 8;       // of those, how many go through the model at once (bounds memory)
 };
 
-// SPEC §5's token pool, drawn from training-split counts [d_vocab]. Byte vocabularies: every
-// byte value seen except the ten most common. Otherwise: tokens seen at least once are ranked
-// by count (ties by id); the pool is ranks 99 (the 100th most common) up to, not including, the
-// median rank. BOS never enters the pool. When that leaves fewer than min_size tokens (a corpus
-// of few distinct symbols), every token seen except BOS is used instead, and `rule` says so.
+// The token pool of docs/evaluators.md, drawn from training-split counts [d_vocab]. Byte
+// vocabularies: every byte value seen except the ten most common. Otherwise: tokens seen at least
+// once are ranked by count (ties by id); the pool is ranks 99 (the 100th most common) up to, not
+// including, the median rank. BOS never enters the pool. When that leaves fewer than min_size
+// tokens (a corpus of few distinct symbols), every token seen except BOS is used instead, and
+// `rule` says so.
 struct TokenPool {
   std::vector<int32_t> tokens;
   std::string rule;
@@ -74,8 +75,8 @@ template <class T>
 void positional_distance_sums(const T* pattern, int64_t B, int64_t H, int64_t Tn,
                               std::vector<double>& sums, int64_t& count);
 
-// One head's empirical copying ratio (SPEC §5) from its pattern [B, T, T] (the head's slice),
-// the raises g[b, q, k] = ReLU(logit - mean logit) its result gives to the k-th token of
+// One head's empirical copying ratio (docs/evaluators.md) from its pattern [B, T, T] (the head's
+// slice), the raises g[b, q, k] = ReLU(logit - mean logit) its result gives to the k-th token of
 // sequence b, and that sequence's tokens [B, T] (distinct within a row, so token j is sample
 // entry j): r = sum_q sum_j A[q, j] g_q[t_j] / sum_q sum_k g_q[k]. Returns numerator and
 // denominator so callers can pool them; r is NaN when the head raises nothing.

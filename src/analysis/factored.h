@@ -2,8 +2,8 @@
 // A matrix kept as the product A B of two thin factors (A [m, r], B [r, n], r small), as
 // *Framework* and TransformerLens's FactoredMatrix do: the OV and QK circuits of a head are
 // d_vocab x d_vocab but have rank d_head, so every statistic we need comes from the factors or
-// from r x r matrices, and the product is never formed (SPEC.md §3). Double precision throughout:
-// eigenvalues of r x r matrices built from sums over 50k tokens lose digits in float.
+// from r x r matrices, and the product is never formed (docs/circuits.md). Double precision
+// throughout: eigenvalues of r x r matrices built from sums over 50k tokens lose digits in float.
 #include <complex>
 #include <cstdint>
 #include <vector>

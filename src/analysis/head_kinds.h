@@ -1,6 +1,6 @@
 #pragma once
-// Names for what a head does, from its evaluator scores (SPEC §5). The thresholds are choices,
-// written into every heads.json so a reader can re-derive or override the names.
+// Names for what a head does, from its evaluator scores (docs/evaluators.md). The thresholds are
+// choices, written into every heads.json so a reader can re-derive or override the names.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -17,8 +17,8 @@ struct KindThresholds {
   // r >= 0.25 (copying_scaled >= 0): the attended tokens get at least a quarter of the raise given
   // to the whole sample; a head that raises the sample evenly gets about 1 / n_tokens.
   double copying_r = 0.25;
-  // Used instead of copying_r when the OV eigenvalue score (SPEC §3) is known: mostly positive
-  // eigenvalues.
+  // Used instead of copying_r when the OV eigenvalue score (docs/circuits.md) is known: mostly
+  // positive eigenvalues.
   double ov_copying = 0.5;
   // Where the head looks barely depends on the tokens (and it is not a previous-token head, the
   // more specific name).

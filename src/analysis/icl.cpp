@@ -11,7 +11,7 @@ namespace cs::analysis {
 
 namespace {
 
-constexpr int64_t kFullContext = 511;  // SPEC §2: the fixed defaults need positions up to 510
+constexpr int64_t kFullContext = 511;  // the fixed default windows need positions up to 510
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void check_window(const char* name, const Window& w, int64_t n_ctx) {
@@ -27,7 +27,8 @@ Window around(int64_t index, int64_t half_width, int64_t n_ctx) {
           std::min<int64_t>(n_ctx - 1, index + half_width)};
 }
 
-// default_window: SPEC's fixed window, used only when neither index nor window is given.
+// default_window: the fixed window of docs/icl.md, used only when neither index nor window is
+// given.
 void resolve_one(const char* name, std::optional<int64_t> index, std::optional<Window> window,
                  int64_t default_index, const Window& default_window, int64_t half_width,
                  int64_t n_ctx, int64_t& index_out, Window& window_out) {
@@ -65,8 +66,8 @@ void check_axes(std::span<const int64_t> steps, std::span<const int64_t> tokens,
   }
 }
 
-// SPEC §2's rule on the log-token axis. `first` is the first snapshot with tokens > 0; the
-// derivative is only defined from there on.
+// The phase-change rule of docs/icl.md on the log-token axis. `first` is the first snapshot with
+// tokens > 0; the derivative is only defined from there on.
 std::optional<PhaseChange> find_phase_change(const IclResult& r, size_t first) {
   const std::vector<double>& d1 = r.d_icl_d_logtokens;
   size_t m = first;
@@ -90,6 +91,75 @@ std::optional<PhaseChange> find_phase_change(const IclResult& r, size_t first) {
   p.steepest_derivative = d1[m];
   p.delta_nats = delta;
   return p;
+}
+
+void check_loss_shape(std::span<const float> loss, int64_t n_snapshots, int64_t n_eval,
+                      int64_t n_ctx) {
+  CS_CHECK(n_snapshots > 0 && n_eval > 0 && n_ctx > 0, "per-sequence loss has an empty shape ["
+                                                           << n_snapshots << ", " << n_eval << ", "
+                                                           << n_ctx << "]");
+  CS_CHECK(int64_t(loss.size()) == n_snapshots * n_eval * n_ctx,
+           "per-sequence loss holds " << loss.size() << " values, expected " << n_snapshots << " x "
+                                      << n_eval << " x " << n_ctx);
+}
+
+// The mean loss of one sequence over a window of positions.
+double window_mean(const float* row, const Window& w) {
+  double m = 0;
+  for (int64_t i = w.first; i <= w.last; ++i) m += row[i];
+  return m / double(w.size());
+}
+
+// NaN for a single value.
+double standard_error(const std::vector<double>& x, double mean) {
+  if (x.size() < 2) return kNaN;
+  double ss = 0;
+  for (double d : x) ss += (d - mean) * (d - mean);
+  return std::sqrt(ss / double(x.size() - 1) / double(x.size()));
+}
+
+// Snapshot s's ICL score: late minus early window loss, per sequence, then averaged.
+void score_snapshot(std::span<const float> loss, int64_t s, int64_t n_eval, int64_t n_ctx,
+                    IclResult& r) {
+  std::vector<double> diff(static_cast<size_t>(n_eval));
+  double early_sum = 0, late_sum = 0;
+  for (int64_t e = 0; e < n_eval; ++e) {
+    const float* row = loss.data() + (s * n_eval + e) * n_ctx;
+    for (int64_t i = 0; i < n_ctx; ++i)
+      CS_CHECK(std::isfinite(row[i]), "loss is not finite (" << row[i] << ") at snapshot " << s
+                                                             << ", sequence " << e
+                                                             << ", position " << i);
+    const double early = window_mean(row, r.positions.early_window);
+    const double late = window_mean(row, r.positions.late_window);
+    early_sum += early;
+    late_sum += late;
+    diff[size_t(e)] = late - early;
+  }
+  double mean = 0;
+  for (double d : diff) mean += d;
+  mean /= double(n_eval);
+  r.icl_score.push_back(mean);
+  r.icl_stderr.push_back(standard_error(diff, mean));
+  r.early_loss.push_back(early_sum / double(n_eval));
+  r.late_loss.push_back(late_sum / double(n_eval));
+}
+
+// The smoothed score's first and second derivatives over log tokens, from the snapshot `first`
+// on (the first with tokens > 0); undefined (NaN) before it.
+void log_token_derivatives(std::span<const int64_t> tokens, size_t first, IclResult& r) {
+  const size_t n_log = tokens.size() - first;
+  CS_CHECK(n_log >= 3,
+           "derivatives over log tokens need at least 3 snapshots with tokens > 0, got " << n_log);
+  std::vector<double> x(n_log), y(n_log);
+  for (size_t i = 0; i < n_log; ++i) {
+    x[i] = std::log(double(tokens[first + i]));
+    y[i] = r.icl_score_smoothed[first + i];
+  }
+  const std::vector<double> d1 = derivative(x, y), d2 = second_derivative(x, y);
+  r.d_icl_d_logtokens.assign(first, kNaN);
+  r.d2_icl_d_logtokens2.assign(first, kNaN);
+  r.d_icl_d_logtokens.insert(r.d_icl_d_logtokens.end(), d1.begin(), d1.end());
+  r.d2_icl_d_logtokens2.insert(r.d2_icl_d_logtokens2.end(), d2.begin(), d2.end());
 }
 
 }  // namespace
@@ -121,12 +191,7 @@ IclPositions resolve_positions(int64_t n_ctx, const IclOptions& o) {
 
 std::vector<float> mean_over_sequences(std::span<const float> loss, int64_t n_snapshots,
                                        int64_t n_eval, int64_t n_ctx) {
-  CS_CHECK(n_snapshots > 0 && n_eval > 0 && n_ctx > 0, "per-sequence loss has an empty shape ["
-                                                           << n_snapshots << ", " << n_eval << ", "
-                                                           << n_ctx << "]");
-  CS_CHECK(int64_t(loss.size()) == n_snapshots * n_eval * n_ctx,
-           "per-sequence loss holds " << loss.size() << " values, expected " << n_snapshots << " x "
-                                      << n_eval << " x " << n_ctx);
+  check_loss_shape(loss, n_snapshots, n_eval, n_ctx);
   std::vector<float> out(size_t(n_snapshots * n_ctx));
   std::vector<double> acc(static_cast<size_t>(n_ctx));
   for (int64_t s = 0; s < n_snapshots; ++s) {
@@ -144,12 +209,7 @@ std::vector<float> mean_over_sequences(std::span<const float> loss, int64_t n_sn
 IclResult compute_icl(std::span<const float> loss, int64_t n_snapshots, int64_t n_eval,
                       int64_t n_ctx, std::span<const int64_t> steps,
                       std::span<const int64_t> tokens, const IclOptions& options) {
-  CS_CHECK(n_snapshots > 0 && n_eval > 0 && n_ctx > 0, "per-sequence loss has an empty shape ["
-                                                           << n_snapshots << ", " << n_eval << ", "
-                                                           << n_ctx << "]");
-  CS_CHECK(int64_t(loss.size()) == n_snapshots * n_eval * n_ctx,
-           "per-sequence loss holds " << loss.size() << " values, expected " << n_snapshots << " x "
-                                      << n_eval << " x " << n_ctx);
+  check_loss_shape(loss, n_snapshots, n_eval, n_ctx);
   check_axes(steps, tokens, n_snapshots);
   CS_CHECK(std::isfinite(options.min_drop_nats) && options.min_drop_nats >= 0,
            "minimum drop must be >= 0 nats, got " << options.min_drop_nats);
@@ -164,58 +224,14 @@ IclResult compute_icl(std::span<const float> loss, int64_t n_snapshots, int64_t 
   r.n_eval = n_eval;
   r.n_ctx = n_ctx;
 
-  const Window ew = r.positions.early_window, lw = r.positions.late_window;
-  std::vector<double> diff(static_cast<size_t>(n_eval));
-  for (int64_t s = 0; s < n_snapshots; ++s) {
-    double early_sum = 0, late_sum = 0;
-    for (int64_t e = 0; e < n_eval; ++e) {
-      const float* row = loss.data() + (s * n_eval + e) * n_ctx;
-      for (int64_t i = 0; i < n_ctx; ++i)
-        CS_CHECK(std::isfinite(row[i]), "loss is not finite (" << row[i] << ") at snapshot " << s
-                                                               << ", sequence " << e
-                                                               << ", position " << i);
-      double early = 0, late = 0;
-      for (int64_t i = ew.first; i <= ew.last; ++i) early += row[i];
-      for (int64_t i = lw.first; i <= lw.last; ++i) late += row[i];
-      early /= double(ew.size());
-      late /= double(lw.size());
-      early_sum += early;
-      late_sum += late;
-      diff[size_t(e)] = late - early;
-    }
-    double mean = 0;
-    for (double d : diff) mean += d;
-    mean /= double(n_eval);
-    double stderr_ = kNaN;
-    if (n_eval >= 2) {
-      double ss = 0;
-      for (double d : diff) ss += (d - mean) * (d - mean);
-      stderr_ = std::sqrt(ss / double(n_eval - 1) / double(n_eval));
-    }
-    r.icl_score.push_back(mean);
-    r.icl_stderr.push_back(stderr_);
-    r.early_loss.push_back(early_sum / double(n_eval));
-    r.late_loss.push_back(late_sum / double(n_eval));
-  }
+  for (int64_t s = 0; s < n_snapshots; ++s) score_snapshot(loss, s, n_eval, n_ctx, r);
 
   r.icl_score_smoothed = gaussian_smooth(r.icl_score, options.sigma_snapshots);
 
   // Token counts increase, so the snapshots with tokens == 0 (at most one) come first.
   size_t first = 0;
   while (first < tokens.size() && tokens[first] == 0) ++first;
-  const size_t n_log = tokens.size() - first;
-  CS_CHECK(n_log >= 3,
-           "derivatives over log tokens need at least 3 snapshots with tokens > 0, got " << n_log);
-  std::vector<double> x(n_log), y(n_log);
-  for (size_t i = 0; i < n_log; ++i) {
-    x[i] = std::log(double(tokens[first + i]));
-    y[i] = r.icl_score_smoothed[first + i];
-  }
-  const std::vector<double> d1 = derivative(x, y), d2 = second_derivative(x, y);
-  r.d_icl_d_logtokens.assign(first, kNaN);
-  r.d2_icl_d_logtokens2.assign(first, kNaN);
-  r.d_icl_d_logtokens.insert(r.d_icl_d_logtokens.end(), d1.begin(), d1.end());
-  r.d2_icl_d_logtokens2.insert(r.d2_icl_d_logtokens2.end(), d2.begin(), d2.end());
+  log_token_derivatives(tokens, first, r);
 
   size_t search = first;
   while (search < steps.size() && steps[search] < options.search_from_step) ++search;

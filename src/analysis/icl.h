@@ -1,5 +1,5 @@
 #pragma once
-// The in-context-learning curve of a training run (SPEC.md §2): per snapshot, how much better the
+// The in-context-learning curve of a training run (docs/icl.md): per snapshot, how much better the
 // model predicts late tokens than early ones, its derivatives over log training tokens, and the
 // phase-change window. In memory only; reading and writing run files is the CLI's job.
 #include <cstdint>
@@ -18,7 +18,7 @@ struct Window {
   bool operator==(const Window&) const = default;
 };
 
-// Unset fields take SPEC §2's defaults, which depend on n_ctx (see resolve_positions).
+// Unset fields take the defaults of docs/icl.md, which depend on n_ctx (see resolve_positions).
 struct IclOptions {
   std::optional<int64_t> early_index;
   std::optional<int64_t> late_index;
@@ -82,8 +82,9 @@ struct IclResult {
 
   std::optional<PhaseChange> phase_change;
 
-  // DESIGN.md's analysis/icl.json keys plus the derivatives and a `parameters` object; keys in
-  // a fixed, readable order. Undefined values (NaN) are written as null.
+  // The analysis/icl.json of docs/icl.md: the curve, windows and phase change first, then the
+  // derivatives and a `parameters` object; keys in a fixed, readable order. Undefined values (NaN)
+  // are written as null.
   nlohmann::ordered_json to_json() const;
 };
 
@@ -93,7 +94,7 @@ IclResult compute_icl(std::span<const float> per_sequence_loss, int64_t n_snapsh
                       int64_t n_ctx, std::span<const int64_t> steps,
                       std::span<const int64_t> tokens, const IclOptions& options = {});
 
-// Mean over sequences: [n_snapshots, n_ctx], the per-token loss matrix L[s, i] of SPEC §2.
+// Mean over sequences: [n_snapshots, n_ctx], the per-token loss matrix L[s, i] of docs/icl.md.
 std::vector<float> mean_over_sequences(std::span<const float> per_sequence_loss,
                                        int64_t n_snapshots, int64_t n_eval, int64_t n_ctx);
 

@@ -1,5 +1,5 @@
 #pragma once
-// The training-loss side of the phase change (SPEC.md §2): plotted against log tokens the loss
+// The training-loss side of the phase change (docs/icl.md): plotted against log tokens the loss
 // curve is convex except for a small bump where in-context learning appears. This finds the
 // non-convex spans of the smoothed curve and the one that overlaps the ICL phase-change window.
 #include <cstdint>

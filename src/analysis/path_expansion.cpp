@@ -132,11 +132,10 @@ std::vector<T> virtual_head_term(const Params<T>& params, const Activations<T>& 
   return out;
 }
 
-template <class T>
-PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>& windows,
-                             int64_t n_seq, int64_t seq, const PathExpansionOptions& o) {
-  const Config& c = params.cfg;
-  const int L = c.n_layers, H = c.n_heads;
+namespace {
+
+void check_inputs(const Config& c, const std::vector<int32_t>& windows, int64_t n_seq, int64_t seq,
+                  const PathExpansionOptions& o) {
   CS_CHECK(n_seq >= 1, "path expansion needs at least one sequence");
   CS_CHECK(seq >= 1 && seq <= c.n_ctx,
            "sequence length " << seq << " must be between 1 and n_ctx = " << c.n_ctx);
@@ -147,191 +146,268 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
   for (int32_t t : windows)
     CS_CHECK(t >= 0 && t < c.d_vocab, "path expansion token " << t << " is outside the vocabulary [0, "
                                                               << c.d_vocab << ")");
-  PathExpansion pe;
-  pe.n_layers = L;
-  pe.n_heads = H;
-  pe.n_sequences = n_seq;
-  pe.seq = seq;
-  pe.term_sequences = o.term_sequences < 0 ? n_seq : std::min(o.term_sequences, n_seq);
-  const bool pairs = o.virtual_pairs && L >= 2 && !c.normalized();
-  if (L < 2) pe.virtual_heads_note = "one layer: no virtual heads";
-  else if (c.normalized())
-    pe.virtual_heads_note =
-        "normalized model: LayerNorm's per-token scale makes terms non-additive, so single "
-        "pair terms are not isolated";
-  else if (!o.virtual_pairs)
-    pe.virtual_heads_note = "not computed (switched off)";
+}
 
-  std::vector<LossSum> order(size_t(L + 1)), head_term(size_t(L * H)), head_all(size_t(L * H));
+// Why a model has no virtual-head importances; empty when it has them.
+std::string virtual_heads_note(const Config& c, bool asked) {
+  if (c.n_layers < 2) return "one layer: no virtual heads";
+  if (c.normalized())
+    return "normalized model: LayerNorm's per-token scale makes terms non-additive, so single "
+           "pair terms are not isolated";
+  if (!asked) return "not computed (switched off)";
+  return "";
+}
+
+// Running sums, over the batches so far, of every loss the expansion reports.
+struct ExpansionLosses {
+  std::vector<LossSum> order;                // [L + 1], by path order
+  std::vector<LossSum> head_term, head_all;  // [L * H], the head's terms removed
+  std::vector<LossSum> pair;                 // per layer pair (l1 < l2), [H * H] (h1, h2) row-major
   LossSum clean, order1_terms, order2_terms, full_terms;
-  std::vector<LossSum> pair_loss;
-  if (pairs)
-    for (int l1 = 0; l1 < L; ++l1)
-      for (int l2 = l1 + 1; l2 < L; ++l2) pair_loss.resize(pair_loss.size() + size_t(H * H));
-  const bool linear = !c.normalized();
-  const int64_t D = c.d_model, K = c.d_head, V = c.d_vocab;
-  const T* W_U = params["unembed.W_U"];
-  // W_O^{l,h} W_U [K, V] for every head, stacked [L, H K, V]: the terms' unembedding.
-  std::vector<T> OU;
-  if (linear && pe.term_sequences > 0) {
-    OU.resize(size_t(L * H * K * V));
-    for (int l = 0; l < L; ++l)
-      gemm<T>(false, false, H * K, V, D, T(1), params["blocks." + std::to_string(l) + ".attn.W_O"], D,
-              W_U, V, T(0), OU.data() + l * H * K * V, V);
-  }
-  auto head_OU = [&](int l, int h) { return OU.data() + (int64_t(l) * H + h) * K * V; };
+};
 
-  // Caches of a batch's passes, kept across batches: each holds L x B H T^2 patterns, and fresh
-  // ones would be faulted in again for every batch.
-  std::unique_ptr<Activations<T>> clean_acts, var_acts, order1_acts;
-  const bool direct_by_token = L >= 1 && c.positional_embedding_type != Positions::standard;
-  if (direct_by_token) order[0].add(direct_path_loss_by_token(params, windows, n_seq, seq), n_seq * seq);
-  for (int64_t b0 = 0; b0 < n_seq; b0 += o.batch) {
-    const int64_t nb = std::min<int64_t>(o.batch, n_seq - b0);
-    const int64_t rows = nb * seq;
+// One batch's passes. Every variant pass reuses the clean pass's patterns.
+template <class T>
+struct Batch {
+  Activations<T>& clean;
+  Activations<T>& var;     // scratch for the variant passes
+  Activations<T>* order1;  // the order-1 pass the terms read; null outside the term sequences
+  int64_t rows;
+  const int32_t* targets() const { return clean.targets.data(); }
+};
+
+// The full-order variants' losses: the reference, each head's ablated stream, the last layer's
+// heads' terms and, with two layers, the virtual heads' terms from pairs_from on.
+struct FullOrderLosses {
+  std::vector<double> loss;
+  size_t pairs_from = 0;
+};
+
+// The mean loss of a pass with the clean patterns frozen, at path order `order` (-1: full).
+template <class T>
+double frozen_pass(const Params<T>& params, const Activations<T>& clean, Activations<T>& a,
+                   int order, std::vector<HeadAblation> ablate = {}) {
+  Interventions<T> iv;
+  iv.freeze_patterns = &clean;
+  iv.max_path_order = order;
+  iv.ablate = std::move(ablate);
+  forward(params, a, &iv);
+  return double(a.mean_loss());
+}
+
+template <class T>
+class Expansion {
+ public:
+  Expansion(const Params<T>& p, bool virtual_pairs, bool terms)
+      : params(p), c(p.cfg), L(c.n_layers), H(c.n_heads), D(c.d_model), K(c.d_head),
+        V(c.d_vocab), W_U(p["unembed.W_U"]), linear(!c.normalized()),
+        pairs(virtual_pairs && L >= 2 && linear),
+        direct_by_token(L >= 1 && c.positional_embedding_type != Positions::standard) {
+    sums.order.resize(size_t(L + 1));
+    sums.head_term.resize(size_t(L * H));
+    sums.head_all.resize(size_t(L * H));
+    if (pairs) sums.pair.resize(size_t(L * (L - 1) / 2 * H * H));
+    // W_O^{l,h} W_U [K, V] for every head, stacked [L, H K, V]: the terms' unembedding.
+    if (linear && terms) {
+      OU.resize(size_t(L * H * K * V));
+      for (int l = 0; l < L; ++l)
+        gemm<T>(false, false, H * K, V, D, T(1), p["blocks." + std::to_string(l) + ".attn.W_O"], D,
+                W_U, V, T(0), OU.data() + l * H * K * V, V);
+    }
+  }
+
+  // The direct path when it depends on the token alone: once for all sequences, not per batch.
+  void direct_path(const std::vector<int32_t>& windows, int64_t n_seq, int64_t seq) {
+    if (direct_by_token)
+      sums.order[0].add(direct_path_loss_by_token(params, windows, n_seq, seq), n_seq * seq);
+  }
+
+  // One batch of nb sequences: its losses by order and, on the term sequences, the importances.
+  void batch(const int32_t* windows, int64_t nb, int64_t seq, bool terms) {
+    Batch<T> b = passes(windows, nb, seq, terms);
+    losses_by_order(b);
+    if (!terms) return;
+    if (!linear) {
+      ablate_each_head(b);
+      return;
+    }
+    own_term_importances(b);
+    const FullOrderLosses full = all_terms_importances(b);
+    if (pairs) virtual_head_importances(b, full);
+  }
+
+  const ExpansionLosses& losses() const { return sums; }
+  bool has_pairs() const { return pairs; }
+
+ private:
+  Batch<T> passes(const int32_t* windows, int64_t nb, int64_t seq, bool terms) {
     if (!clean_acts || clean_acts->B != nb) {
       clean_acts = std::make_unique<Activations<T>>(c, nb, seq);
       var_acts = std::make_unique<Activations<T>>(c, nb, seq);
       order1_acts.reset();
     }
-    Activations<T>& acts = *clean_acts;
-    acts.set_windows(windows.data() + b0 * (seq + 1));
-    forward(params, acts);
-    clean.add(double(acts.mean_loss()), rows);
-
-    Interventions<T> iv;
-    iv.freeze_patterns = &acts;
-    Activations<T>& var = *var_acts;
-    var.set_windows(windows.data() + b0 * (seq + 1));
-    const bool terms = b0 < pe.term_sequences;
+    clean_acts->set_windows(windows);
+    var_acts->set_windows(windows);
     if (terms && !order1_acts) order1_acts = std::make_unique<Activations<T>>(c, nb, seq);
-    if (terms) order1_acts->set_windows(windows.data() + b0 * (seq + 1));
-    // The terms read the order-1 pass, so theirs is kept apart.
-    auto pass_of_order = [&](int k) -> Activations<T>& { return terms && k == 1 ? *order1_acts : var; };
-    // Order n_layers with the clean patterns is the clean pass itself.
-    for (int k = direct_by_token ? 1 : 0; k < L; ++k) {
-      iv.max_path_order = k;
-      Activations<T>& a = pass_of_order(k);
-      forward(params, a, &iv);
-      order[size_t(k)].add(double(a.mean_loss()), rows);
-    }
-    order[size_t(L)].add(double(acts.mean_loss()), rows);
-    if (!terms) continue;
-    Activations<T>& order1 = *order1_acts;
-    if (L < 2) {  // order 1 is the full order: not among the passes above
-      iv.max_path_order = 1;
-      forward(params, order1, &iv);
-    }
-    const int32_t* targets = acts.targets.data();
-    if (!linear) {
-      // LayerNorm's scale depends on every term: each removal is a pass with the head zeroed.
-      for (int l = 0; l < L; ++l)
-        for (int h = 0; h < H; ++h) {
-          iv.ablate = {{l, h, HeadAblation::Kind::zero}};
-          iv.max_path_order = -1;
-          forward(params, var, &iv);
-          head_all[size_t(l * H + h)].add(double(var.mean_loss()), rows);
-          iv.max_path_order = 1;
-          forward(params, var, &iv);
-          head_term[size_t(l * H + h)].add(double(var.mean_loss()), rows);
-        }
-      iv.ablate.clear();
-      order1_terms.add(double(order1.mean_loss()), rows);
-      full_terms.add(double(acts.mean_loss()), rows);  // no ablation: the clean pass
-      continue;
-    }
-    // Without normalization a head's own term is z^h W_O^h, so its removal is the reference
-    // logits minus z^h (W_O^h W_U): every head at order 1, and the last layer's heads at full
-    // order (nothing reads their result).
-    LogitVariants<T> own, full;
-    own.stream = order1.resid[size_t(L)].data();
-    for (int l = 0; l < L; ++l)
-      for (int h = 0; h < H; ++h)
-        own.terms.push_back({order1.z[size_t(l)].data() + h * K, H * K, K, head_OU(l, h)});
-    const std::vector<double> own_loss = variant_mean_losses(own, W_U, D, V, targets, rows);
-    order1_terms.add(own_loss[0], rows);
-    for (int i = 0; i < L * H; ++i) head_term[size_t(i)].add(own_loss[size_t(1 + i)], rows);
+    if (terms) order1_acts->set_windows(windows);
+    return {*clean_acts, *var_acts, terms ? order1_acts.get() : nullptr, nb * seq};
+  }
 
-    full.stream = acts.resid[size_t(L)].data();
-    // With two layers a first-layer head's paths are its own term and its virtual heads into
-    // every second-layer head, so its ablated stream is formed from the pair terms (layer 0
-    // reads only the embedding: its clean results are the order-1 ones), and order 2 is the
-    // clean pass, so the virtual heads share its logits.
+  // The clean pass, and the loss at each path order with its patterns frozen.
+  void losses_by_order(Batch<T>& b) {
+    forward(params, b.clean);
+    sums.clean.add(double(b.clean.mean_loss()), b.rows);
+    // The terms read the order-1 pass, so theirs is kept apart. Order n_layers with the clean
+    // patterns is the clean pass itself.
+    for (int k = direct_by_token ? 1 : 0; k < L; ++k) {
+      Activations<T>& a = b.order1 && k == 1 ? *b.order1 : b.var;
+      sums.order[size_t(k)].add(frozen_pass(params, b.clean, a, k), b.rows);
+    }
+    sums.order[size_t(L)].add(double(b.clean.mean_loss()), b.rows);
+    // With one layer order 1 is the full order, not among the passes above.
+    if (b.order1 && L < 2) frozen_pass(params, b.clean, *b.order1, 1);
+  }
+
+  double zeroed_head_loss(Batch<T>& b, int l, int h, int order) {
+    return frozen_pass(params, b.clean, b.var, order, {{l, h, HeadAblation::Kind::zero}});
+  }
+
+  // LayerNorm's scale depends on every term: each removal is a pass with the head zeroed.
+  void ablate_each_head(Batch<T>& b) {
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h) {
+        sums.head_all[size_t(l * H + h)].add(zeroed_head_loss(b, l, h, -1), b.rows);
+        sums.head_term[size_t(l * H + h)].add(zeroed_head_loss(b, l, h, 1), b.rows);
+      }
+    sums.order1_terms.add(double(b.order1->mean_loss()), b.rows);
+    sums.full_terms.add(double(b.clean.mean_loss()), b.rows);  // no ablation: the clean pass
+  }
+
+  // Head h of layer l's term in pass a, unembedded through W_O^h W_U.
+  RankTerm<T> term_of(const Activations<T>& a, int l, int h) const {
+    return {a.z[size_t(l)].data() + h * K, H * K, K, head_OU(l, h)};
+  }
+  const T* head_OU(int l, int h) const { return OU.data() + (int64_t(l) * H + h) * K * V; }
+
+  // Without normalization a head's own term is z^h W_O^h, so its removal is the order-1 logits
+  // minus z^h (W_O^h W_U), for every head at once.
+  void own_term_importances(const Batch<T>& b) {
+    LogitVariants<T> own;
+    own.stream = b.order1->resid[size_t(L)].data();
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h) own.terms.push_back(term_of(*b.order1, l, h));
+    const std::vector<double> loss = variant_mean_losses(own, W_U, D, V, b.targets(), b.rows);
+    sums.order1_terms.add(loss[0], b.rows);
+    for (int i = 0; i < L * H; ++i) sums.head_term[size_t(i)].add(loss[size_t(1 + i)], b.rows);
+  }
+
+  // Every path through a head. The last layer's heads are their own terms at full order (nothing
+  // reads their result). An earlier head's removal changes what every later head reads: with two
+  // layers its ablated stream is formed from the pair terms, and order 2 is the clean pass, so
+  // the virtual heads share these logits; deeper, it is a whole pass with the head zeroed.
+  FullOrderLosses all_terms_importances(Batch<T>& b) {
+    LogitVariants<T> full;
+    full.stream = b.clean.resid[size_t(L)].data();
     std::vector<std::vector<T>> z;  // [H * H] pair terms' z [rows, K], (h1, h2) row-major
     std::vector<T> ablated;         // [H, rows, D]
     if (L == 2) {
-      const HookTensor<T> result = order1.head_result(params, 0);
-      const T* W_O1 = params["blocks.1.attn.W_O"];
-      ablated.resize(size_t(H * rows * D));
-      for (int h1 = 0; h1 < H; ++h1) {
-        T* a = ablated.data() + h1 * rows * D;
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t d = 0; d < D; ++d)
-            a[r * D + d] = full.stream[r * D + d] - result.data[size_t((r * H + h1) * D + d)];
-        for (int h2 = 0; h2 < H; ++h2) {
-          z.push_back(pair_z(params, order1, result, h1, 1, h2));
-          gemm<T>(false, false, rows, D, K, T(-1), z.back().data(), K, W_O1 + h2 * K * D, D, T(1), a, D);
-        }
-        full.streams.push_back(a);
-      }
+      two_layer_ablated_streams(b, full, z, ablated);
     } else {
-      // Deeper: removing an earlier head changes what every later head reads, so it is a whole
-      // pass with the head zeroed (patterns still frozen).
       for (int l = 0; l + 1 < L; ++l)
-        for (int h = 0; h < H; ++h) {
-          iv.ablate = {{l, h, HeadAblation::Kind::zero}};
-          iv.max_path_order = -1;
-          forward(params, var, &iv);
-          head_all[size_t(l * H + h)].add(double(var.mean_loss()), rows);
-        }
-      iv.ablate.clear();
+        for (int h = 0; h < H; ++h)
+          sums.head_all[size_t(l * H + h)].add(zeroed_head_loss(b, l, h, -1), b.rows);
     }
-    for (int h = 0; h < H; ++h)
-      full.terms.push_back({acts.z[size_t(L - 1)].data() + h * K, H * K, K, head_OU(L - 1, h)});
+    for (int h = 0; h < H; ++h) full.terms.push_back(term_of(b.clean, L - 1, h));
     if (L == 2 && pairs)
-      for (int i = 0; i < H * H; ++i) full.terms.push_back({z[size_t(i)].data(), K, K, head_OU(1, i % H)});
-    const std::vector<double> full_loss = variant_mean_losses(full, W_U, D, V, targets, rows);
-    full_terms.add(full_loss[0], rows);
+      for (int i = 0; i < H * H; ++i)
+        full.terms.push_back({z[size_t(i)].data(), K, K, head_OU(1, i % H)});
     const size_t S = full.streams.size();
-    for (size_t h = 0; h < S; ++h) head_all[h].add(full_loss[1 + h], rows);
-    for (int h = 0; h < H; ++h) head_all[size_t((L - 1) * H + h)].add(full_loss[1 + S + size_t(h)], rows);
-    if (!pairs) continue;
-    if (L == 2) {
-      order2_terms.add(full_loss[0], rows);
-      for (int i = 0; i < H * H; ++i) pair_loss[size_t(i)].add(full_loss[1 + S + size_t(H + i)], rows);
-      continue;
-    }
+    FullOrderLosses f{variant_mean_losses(full, W_U, D, V, b.targets(), b.rows), 1 + S + size_t(H)};
+    sums.full_terms.add(f.loss[0], b.rows);
+    for (size_t h = 0; h < S; ++h) sums.head_all[h].add(f.loss[1 + h], b.rows);
+    for (int h = 0; h < H; ++h)
+      sums.head_all[size_t((L - 1) * H + h)].add(f.loss[1 + S + size_t(h)], b.rows);
+    return f;
+  }
 
-    // Virtual heads of deeper models: the order-2 logits minus one pair's term z W_O^{h2} W_U,
-    // with z from the order-1 pass (heads reading x0) and the frozen pattern of the later head.
-    iv.max_path_order = 2;
-    forward(params, var, &iv);
-    order2_terms.add(double(var.mean_loss()), rows);
+  // A first-layer head's paths are its own term and its virtual heads into every second-layer
+  // head: its ablated stream is the clean one minus both (layer 0 reads only the embedding: its
+  // clean results are the order-1 ones).
+  void two_layer_ablated_streams(const Batch<T>& b, LogitVariants<T>& full,
+                                 std::vector<std::vector<T>>& z, std::vector<T>& ablated) const {
+    const int64_t rows = b.rows;
+    const HookTensor<T> result = b.order1->head_result(params, 0);
+    const T* W_O1 = params["blocks.1.attn.W_O"];
+    ablated.resize(size_t(H * rows * D));
+    for (int h1 = 0; h1 < H; ++h1) {
+      T* a = ablated.data() + h1 * rows * D;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t d = 0; d < D; ++d)
+          a[r * D + d] = full.stream[r * D + d] - result.data[size_t((r * H + h1) * D + d)];
+      for (int h2 = 0; h2 < H; ++h2) {
+        z.push_back(pair_z(params, *b.order1, result, h1, 1, h2));
+        gemm<T>(false, false, rows, D, K, T(-1), z.back().data(), K, W_O1 + h2 * K * D, D, T(1),
+                a, D);
+      }
+      full.streams.push_back(a);
+    }
+  }
+
+  // The order-2 logits minus one pair's term z W_O^{h2} W_U, with z from the order-1 pass (heads
+  // reading x0) and the frozen pattern of the later head.
+  void virtual_head_importances(Batch<T>& b, const FullOrderLosses& full) {
+    if (L == 2) {
+      sums.order2_terms.add(full.loss[0], b.rows);
+      for (int i = 0; i < H * H; ++i)
+        sums.pair[size_t(i)].add(full.loss[full.pairs_from + size_t(i)], b.rows);
+      return;
+    }
+    sums.order2_terms.add(frozen_pass(params, b.clean, b.var, 2), b.rows);
     size_t p = 0;
     for (int l1 = 0; l1 < L; ++l1)
       for (int l2 = l1 + 1; l2 < L; ++l2) {
-        // One layer pair at a time bounds the stored z's to H^2 x rows x d_head.
-        z.clear();
-        LogitVariants<T> pair;
-        pair.stream = var.resid[size_t(L)].data();
-        const HookTensor<T> result = order1.head_result(params, l1);
-        for (int h1 = 0; h1 < H; ++h1)
-          for (int h2 = 0; h2 < H; ++h2) {
-            z.push_back(pair_z(params, order1, result, h1, l2, h2));
-            pair.terms.push_back({z.back().data(), K, K, head_OU(l2, h2)});
-          }
-        const std::vector<double> loss = variant_mean_losses(pair, W_U, D, V, targets, rows);
-        for (int i = 0; i < H * H; ++i, ++p) pair_loss[p].add(loss[size_t(1 + i)], rows);
+        const std::vector<double> loss = layer_pair_losses(b, l1, l2);
+        for (int i = 0; i < H * H; ++i, ++p) sums.pair[p].add(loss[size_t(1 + i)], b.rows);
       }
   }
 
-  pe.term_sequences = order1_terms.rows / seq;  // whole batches: may exceed the request a little
-  pe.clean_loss = clean.mean();
-  for (const LossSum& s : order) pe.loss_by_order.push_back(s.mean());
-  // Importances compare with the unablated loss on the same (term) sequences.
+  // One layer pair at a time bounds the stored z's to H^2 x rows x d_head.
+  std::vector<double> layer_pair_losses(const Batch<T>& b, int l1, int l2) const {
+    std::vector<std::vector<T>> z;
+    LogitVariants<T> pair;
+    pair.stream = b.var.resid[size_t(L)].data();
+    const HookTensor<T> result = b.order1->head_result(params, l1);
+    for (int h1 = 0; h1 < H; ++h1)
+      for (int h2 = 0; h2 < H; ++h2) {
+        z.push_back(pair_z(params, *b.order1, result, h1, l2, h2));
+        pair.terms.push_back({z.back().data(), K, K, head_OU(l2, h2)});
+      }
+    return variant_mean_losses(pair, W_U, D, V, b.targets(), b.rows);
+  }
+
+  const Params<T>& params;
+  const Config& c;
+  const int L, H;
+  const int64_t D, K, V;
+  const T* W_U;
+  const bool linear, pairs, direct_by_token;
+  std::vector<T> OU;
+  ExpansionLosses sums;
+  // Caches of a batch's passes, kept across batches: each holds L x B H T^2 patterns, and fresh
+  // ones would be faulted in again for every batch.
+  std::unique_ptr<Activations<T>> clean_acts, var_acts, order1_acts;
+};
+
+// Importances compare with the unablated loss on the same (term) sequences.
+void summarize(const ExpansionLosses& s, bool pairs, PathExpansion& pe) {
+  const int L = pe.n_layers, H = pe.n_heads;
+  // Whole batches: may exceed the request a little.
+  pe.term_sequences = s.order1_terms.rows / pe.seq;
+  pe.clean_loss = s.clean.mean();
+  for (const LossSum& o : s.order) pe.loss_by_order.push_back(o.mean());
   for (int i = 0; i < L * H; ++i) {
-    pe.head_term.push_back(head_term[size_t(i)].mean() - order1_terms.mean());
-    pe.head_all_terms.push_back(head_all[size_t(i)].mean() - full_terms.mean());
+    pe.head_term.push_back(s.head_term[size_t(i)].mean() - s.order1_terms.mean());
+    pe.head_all_terms.push_back(s.head_all[size_t(i)].mean() - s.full_terms.mean());
   }
   size_t p = 0;
   if (pairs)
@@ -339,19 +415,43 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
       for (int l2 = l1 + 1; l2 < L; ++l2)
         for (int h1 = 0; h1 < H; ++h1)
           for (int h2 = 0; h2 < H; ++h2, ++p)
-            pe.virtual_heads.push_back({l1, h1, l2, h2, pair_loss[p].mean() - order2_terms.mean()});
+            pe.virtual_heads.push_back({l1, h1, l2, h2, s.pair[p].mean() - s.order2_terms.mean()});
   std::stable_sort(pe.virtual_heads.begin(), pe.virtual_heads.end(),
                    [](const VirtualHeadTerm& a, const VirtualHeadTerm& b) {
                      return a.importance > b.importance;
                    });
+}
+
+}  // namespace
+
+template <class T>
+PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>& windows,
+                             int64_t n_seq, int64_t seq, const PathExpansionOptions& o) {
+  const Config& c = params.cfg;
+  check_inputs(c, windows, n_seq, seq, o);
+  PathExpansion pe;
+  pe.n_layers = c.n_layers;
+  pe.n_heads = c.n_heads;
+  pe.n_sequences = n_seq;
+  pe.seq = seq;
+  pe.term_sequences = o.term_sequences < 0 ? n_seq : std::min(o.term_sequences, n_seq);
+  pe.virtual_heads_note = virtual_heads_note(c, o.virtual_pairs);
+
+  Expansion<T> x(params, o.virtual_pairs, pe.term_sequences > 0);
+  x.direct_path(windows, n_seq, seq);
+  for (int64_t b0 = 0; b0 < n_seq; b0 += o.batch) {
+    const int64_t nb = std::min<int64_t>(o.batch, n_seq - b0);
+    x.batch(windows.data() + b0 * (seq + 1), nb, seq, b0 < pe.term_sequences);
+  }
+  summarize(x.losses(), x.has_pairs(), pe);
   return pe;
 }
 
 nlohmann::ordered_json PathExpansion::to_json() const {
   nlohmann::ordered_json j;
   j["patterns"] =
-      "frozen to the clean pass's (SPEC §4): with fixed patterns the model is linear in its "
-      "embedding, and every loss below uses them";
+      "frozen to the clean pass's (docs/evaluators.md): with fixed patterns the model is linear "
+      "in its embedding, and every loss below uses them";
   j["n_sequences"] = n_sequences;
   j["sequence_length"] = seq;
   j["clean_loss"] = clean_loss;

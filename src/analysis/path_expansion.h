@@ -1,5 +1,5 @@
 #pragma once
-// Path expansion and term importance by order (SPEC §4, Framework). With every attention
+// Path expansion and term importance by order (Framework; docs/evaluators.md). With every attention
 // pattern frozen to a clean pass, an attention-only model is linear in its embedding, so its
 // logits split into the direct path, one term per head and one "virtual head" per pair of heads
 // in different layers (and longer chains in deeper models). Losses at path order 0..n_layers give

@@ -1,9 +1,9 @@
 #pragma once
-// The talk's probes as built-in prompts (SPEC §7): a repeated paragraph (induction), an English
-// sentence followed by its French translation (cross-lingual heads), and a made-up XOR task
-// learned from examples in the context. For each: the model's loss on the answer tokens, a control
-// (the same answer with less help from the context), and which heads carry the answer (the loss
-// change when each head is ablated with patterns preserved).
+// The talk's probes as built-in prompts (docs/evaluators.md, "Probes"): a repeated paragraph
+// (induction), an English sentence followed by its French translation (cross-lingual heads), and
+// a made-up XOR task learned from examples in the context. For each: the model's loss on the
+// answer tokens, a control (the same answer with less help from the context), and which heads
+// carry the answer (the loss change when each head is ablated with patterns preserved).
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>

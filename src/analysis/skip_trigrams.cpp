@@ -95,6 +95,161 @@ std::vector<T> heads_side_by_side(const T* W, int64_t H, int64_t D, int64_t K) {
   return out;
 }
 
+// Where each row's accumulator sits: per (layer, head, source) its QK column and its OV row, then
+// the sources' direct-path rows.
+struct Slots {
+  int64_t L, H, S;
+  int64_t qk(int64_t l, int64_t h, int64_t s) const { return ((l * H + h) * S + s) * 2; }
+  int64_t ov(int64_t l, int64_t h, int64_t s) const { return qk(l, h, s) + 1; }
+  int64_t bigram(int64_t s) const { return 2 * L * H * S + s; }
+  int64_t count() const { return 2 * L * H * S + S; }
+};
+
+// Everything about the sources, once: their embeddings and their keys and values per layer, and
+// the weights each block of the vocabulary is multiplied with.
+template <class T>
+struct SourceSide {
+  const T* E;                                // W_E
+  const T* U;                                // W_U
+  std::vector<T> ES;                         // [S, D] the sources' embeddings
+  std::vector<std::vector<T>> WQ, KS, VS;    // per layer [D, H dh], [S, H dh], [S, H dh]
+  std::vector<const T*> WO;                  // per layer [H dh, D]
+
+  SourceSide(const Params<T>& p, const std::vector<int64_t>& sources)
+      : E(p["embed.W_E"]), U(p["unembed.W_U"]) {
+    const Config& c = p.cfg;
+    const int64_t D = c.d_model, H = c.n_heads, K = c.d_head, L = c.n_layers;
+    const int64_t S = int64_t(sources.size()), HK = H * K;
+    ES.resize(size_t(S * D));
+    for (int64_t s = 0; s < S; ++s) std::copy_n(E + sources[size_t(s)] * D, D, ES.data() + s * D);
+    WQ.resize(size_t(L));
+    KS.resize(size_t(L));
+    VS.resize(size_t(L));
+    WO.resize(size_t(L));
+    for (int64_t l = 0; l < L; ++l) {
+      const std::string b = "blocks." + std::to_string(l) + ".attn.";
+      WQ[l] = heads_side_by_side(p[b + "W_Q"], H, D, K);
+      for (auto [name, out] : {std::pair{"W_K", &KS[l]}, std::pair{"W_V", &VS[l]}}) {
+        const std::vector<T> W = heads_side_by_side(p[b + name], H, D, K);
+        out->assign(size_t(S * HK), T(0));
+        gemm<T>(false, false, S, HK, D, T(1), ES.data(), D, W.data(), HK, T(0), out->data(), HK);
+      }
+      WO[l] = p[b + "W_O"];  // [H, dh, D] is already [H * dh, D]
+    }
+  }
+};
+
+// One block of the vocabulary, tokens c0 .. c0 + cn: its stretch of every source's rows. Q, Tt
+// and R are the calling thread's buffers.
+template <class T>
+void scan_block(const Config& c, const SourceSide<T>& w, const Slots& at, int64_t c0, int64_t cn,
+                size_t k, T* Q, T* Tt, T* R, std::vector<TopK>& top) {
+  const int64_t V = c.d_vocab, D = c.d_model, H = c.n_heads, K = c.d_head, HK = H * K;
+  const int64_t S = at.S;
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    // Queries of the block's tokens as destinations; W_O W_U restricted to the block.
+    gemm<T>(false, false, cn, HK, D, T(1), w.E + c0 * D, D, w.WQ[l].data(), HK, T(0), Q, HK);
+    gemm<T>(false, false, HK, cn, D, T(1), w.WO[l], D, w.U + c0, V, T(0), Tt, cn);
+    for (int64_t h = 0; h < H; ++h) {
+      // R[s, d] = QK[c0 + d, source s]
+      gemm<T>(false, true, S, cn, K, T(1), w.KS[l].data() + h * K, HK, Q + h * K, HK, T(0), R, cn);
+      for (int64_t s = 0; s < S; ++s) scan_row(R + s * cn, cn, c0, top[at.qk(l, h, s)], k);
+      // R[s, b] = OV[source s, c0 + b]
+      gemm<T>(false, false, S, cn, K, T(1), w.VS[l].data() + h * K, HK, Tt + h * K * cn, cn, T(0),
+              R, cn);
+      for (int64_t s = 0; s < S; ++s) scan_row(R + s * cn, cn, c0, top[at.ov(l, h, s)], k);
+    }
+  }
+  gemm<T>(false, false, S, cn, D, T(1), w.ES.data(), D, w.U + c0, V, T(0), R, cn);
+  for (int64_t s = 0; s < S; ++s) scan_row(R + s * cn, cn, c0, top[at.bigram(s)], k);
+}
+
+// Every row of every slot, in one pass over the vocabulary a block at a time.
+template <class T>
+std::vector<TopK> scan_vocabulary(const Config& c, const SourceSide<T>& w, const Slots& at,
+                                  const SkipTrigramOptions& o) {
+  const int64_t V = c.d_vocab, HK = int64_t(c.n_heads) * c.d_head;
+  const size_t k = size_t(o.top_k);
+  const int64_t n_chunks = (V + o.chunk - 1) / o.chunk;
+  // OpenBLAS (double) must not be entered from several threads at once; oneDNN (float) may.
+  const int n_threads = std::is_same_v<T, float> ? std::max(1, omp_get_max_threads()) : 1;
+  std::vector<std::vector<TopK>> acc(static_cast<size_t>(n_threads),
+                                     std::vector<TopK>(static_cast<size_t>(at.count())));
+#pragma omp parallel num_threads(n_threads)
+  {
+    std::vector<T> Q(size_t(o.chunk * HK)), Tt(size_t(HK * o.chunk)), R(size_t(at.S * o.chunk));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t ci = 0; ci < n_chunks; ++ci) {
+      const int64_t c0 = ci * o.chunk, cn = std::min(o.chunk, V - c0);
+      scan_block(c, w, at, c0, cn, k, Q.data(), Tt.data(), R.data(),
+                 acc[size_t(omp_get_thread_num())]);
+    }
+  }
+  for (int t = 1; t < n_threads; ++t)
+    for (int64_t i = 0; i < at.count(); ++i) acc[0][size_t(i)].merge(acc[size_t(t)][size_t(i)], k);
+  return std::move(acc[0]);
+}
+
+// The source's triples whose destination and output both stand above their vocabulary mean.
+void append_triples(const SourceCircuit& sc, std::vector<SkipTrigram>& all) {
+  for (const Entry& d : sc.destinations)
+    for (const Entry& b : sc.outputs) {
+      SkipTrigram t{sc.source, d.index, b.index, d.value, b.value, 0, 0, 0};
+      t.qk_z = sc.qk.std > 0 ? (d.value - sc.qk.mean) / sc.qk.std : 0;
+      t.ov_z = sc.ov.std > 0 ? (b.value - sc.ov.mean) / sc.ov.std : 0;
+      if (t.qk_z <= 0 || t.ov_z <= 0) continue;
+      t.strength = t.qk_z * t.ov_z;
+      all.push_back(t);
+    }
+}
+
+// The n strongest; ties by source, destination, output.
+std::vector<SkipTrigram> strongest(std::vector<SkipTrigram> all, int64_t n) {
+  const size_t keep = std::min(all.size(), size_t(n));
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(),
+                    [](const SkipTrigram& a, const SkipTrigram& b) {
+                      if (a.strength != b.strength) return a.strength > b.strength;
+                      if (a.source != b.source) return a.source < b.source;
+                      if (a.destination != b.destination) return a.destination < b.destination;
+                      return a.output < b.output;
+                    });
+  all.resize(keep);
+  return all;
+}
+
+HeadSkipTrigrams head_skip_trigrams(const std::vector<TopK>& top, const Slots& at,
+                                    const std::vector<int64_t>& sources, int64_t l, int64_t h,
+                                    int64_t V, int64_t per_head) {
+  HeadSkipTrigrams hs;
+  hs.layer = int(l);
+  hs.head = int(h);
+  std::vector<SkipTrigram> all;
+  for (int64_t s = 0; s < at.S; ++s) {
+    const TopK& qk = top[size_t(at.qk(l, h, s))];
+    const TopK& ov = top[size_t(at.ov(l, h, s))];
+    SourceCircuit sc;
+    sc.source = sources[size_t(s)];
+    sc.destinations = qk.sorted();
+    sc.outputs = ov.sorted();
+    sc.qk = qk.moments(V);
+    sc.ov = ov.moments(V);
+    append_triples(sc, all);
+    hs.sources.push_back(std::move(sc));
+  }
+  hs.ranked = strongest(std::move(all), per_head);
+  return hs;
+}
+
+void check_sources(const std::vector<int64_t>& sources, int64_t V, const SkipTrigramOptions& o) {
+  CS_CHECK(o.top_k >= 1 && o.per_head >= 0 && o.chunk >= 1,
+           "skip-trigrams: top_k and chunk must be positive, per_head non-negative");
+  std::set<int64_t> seen;
+  for (int64_t a : sources) {
+    CS_CHECK(a >= 0 && a < V, "token id " << a << " out of range [0, " << V << ")");
+    CS_CHECK(seen.insert(a).second, "source token " << a << " given twice");
+  }
+}
+
 }  // namespace
 
 std::vector<int64_t> most_frequent_tokens(const std::vector<int64_t>& counts, int64_t n,
@@ -114,120 +269,19 @@ template <class T>
 SkipTrigramResult skip_trigrams(const Params<T>& p, const std::vector<int64_t>& sources,
                                 const SkipTrigramOptions& o) {
   const Config& c = p.cfg;
-  const int64_t V = c.d_vocab, D = c.d_model, H = c.n_heads, K = c.d_head, L = c.n_layers;
-  const int64_t S = int64_t(sources.size()), HK = H * K;
-  CS_CHECK(o.top_k >= 1 && o.per_head >= 0 && o.chunk >= 1,
-           "skip-trigrams: top_k and chunk must be positive, per_head non-negative");
-  std::set<int64_t> seen;
-  for (int64_t a : sources) {
-    CS_CHECK(a >= 0 && a < V, "token id " << a << " out of range [0, " << V << ")");
-    CS_CHECK(seen.insert(a).second, "source token " << a << " given twice");
-  }
-  const size_t k = size_t(o.top_k);
-  const T* E = p["embed.W_E"];
-  const T* U = p["unembed.W_U"];
-
-  // Everything about the sources, once: their embeddings and their keys and values per layer.
-  std::vector<T> ES(size_t(S * D));
-  for (int64_t s = 0; s < S; ++s) std::copy_n(E + sources[size_t(s)] * D, D, ES.data() + s * D);
-  std::vector<std::vector<T>> WQ(static_cast<size_t>(L)), KS(static_cast<size_t>(L)),
-      VS(static_cast<size_t>(L));
-  std::vector<const T*> WO(static_cast<size_t>(L));
-  for (int64_t l = 0; l < L; ++l) {
-    const std::string b = "blocks." + std::to_string(l) + ".attn.";
-    WQ[l] = heads_side_by_side(p[b + "W_Q"], H, D, K);
-    for (auto [name, out] : {std::pair{"W_K", &KS[l]}, std::pair{"W_V", &VS[l]}}) {
-      const std::vector<T> W = heads_side_by_side(p[b + name], H, D, K);
-      out->assign(size_t(S * HK), T(0));
-      gemm<T>(false, false, S, HK, D, T(1), ES.data(), D, W.data(), HK, T(0), out->data(), HK);
-    }
-    WO[l] = p[b + "W_O"];  // [H, dh, D] is already [H * dh, D]
-  }
-
-  // Accumulators: [layer][head][source] for QK columns and OV rows, then the bigram rows.
-  const int64_t n_acc = 2 * L * H * S + S;
-  auto qk_at = [&](int64_t l, int64_t h, int64_t s) { return ((l * H + h) * S + s) * 2; };
-  const int64_t bigram_base = 2 * L * H * S;
-  const int64_t n_chunks = (V + o.chunk - 1) / o.chunk;
-  // OpenBLAS (double) must not be entered from several threads at once; oneDNN (float) may.
-  const int n_threads = std::is_same_v<T, float> ? std::max(1, omp_get_max_threads()) : 1;
-  std::vector<std::vector<TopK>> acc(static_cast<size_t>(n_threads),
-                                     std::vector<TopK>(static_cast<size_t>(n_acc)));
-
-#pragma omp parallel num_threads(n_threads)
-  {
-    std::vector<TopK>& mine = acc[size_t(omp_get_thread_num())];
-    std::vector<T> Q(size_t(o.chunk * HK)), Tt(size_t(HK * o.chunk)), R(size_t(S * o.chunk));
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t ci = 0; ci < n_chunks; ++ci) {
-      const int64_t c0 = ci * o.chunk, cn = std::min(o.chunk, V - c0);
-      for (int64_t l = 0; l < L; ++l) {
-        // Queries of the chunk's tokens as destinations; W_O W_U restricted to the chunk.
-        gemm<T>(false, false, cn, HK, D, T(1), E + c0 * D, D, WQ[l].data(), HK, T(0), Q.data(), HK);
-        gemm<T>(false, false, HK, cn, D, T(1), WO[l], D, U + c0, V, T(0), Tt.data(), cn);
-        for (int64_t h = 0; h < H; ++h) {
-          // R[s, d] = QK[c0 + d, source s]
-          gemm<T>(false, true, S, cn, K, T(1), KS[l].data() + h * K, HK, Q.data() + h * K, HK, T(0),
-                  R.data(), cn);
-          for (int64_t s = 0; s < S; ++s)
-            scan_row(R.data() + s * cn, cn, c0, mine[qk_at(l, h, s)], k);
-          // R[s, b] = OV[source s, c0 + b]
-          gemm<T>(false, false, S, cn, K, T(1), VS[l].data() + h * K, HK, Tt.data() + h * K * cn,
-                  cn, T(0), R.data(), cn);
-          for (int64_t s = 0; s < S; ++s)
-            scan_row(R.data() + s * cn, cn, c0, mine[qk_at(l, h, s) + 1], k);
-        }
-      }
-      gemm<T>(false, false, S, cn, D, T(1), ES.data(), D, U + c0, V, T(0), R.data(), cn);
-      for (int64_t s = 0; s < S; ++s) scan_row(R.data() + s * cn, cn, c0, mine[bigram_base + s], k);
-    }
-  }
-  for (int t = 1; t < n_threads; ++t)
-    for (int64_t i = 0; i < n_acc; ++i) acc[0][size_t(i)].merge(acc[size_t(t)][size_t(i)], k);
-  const std::vector<TopK>& top = acc[0];
-
+  const int64_t V = c.d_vocab;
+  check_sources(sources, V, o);
+  const Slots at{c.n_layers, c.n_heads, int64_t(sources.size())};
+  const std::vector<TopK> top = scan_vocabulary(c, SourceSide<T>(p, sources), at, o);
   SkipTrigramResult r;
   r.sources = sources;
-  for (int64_t s = 0; s < S; ++s) {
-    r.bigrams.push_back(top[size_t(bigram_base + s)].sorted());
-    r.bigram_moments.push_back(top[size_t(bigram_base + s)].moments(V));
+  for (int64_t s = 0; s < at.S; ++s) {
+    r.bigrams.push_back(top[size_t(at.bigram(s))].sorted());
+    r.bigram_moments.push_back(top[size_t(at.bigram(s))].moments(V));
   }
-  for (int64_t l = 0; l < L; ++l)
-    for (int64_t h = 0; h < H; ++h) {
-      HeadSkipTrigrams hs;
-      hs.layer = int(l);
-      hs.head = int(h);
-      std::vector<SkipTrigram> all;
-      for (int64_t s = 0; s < S; ++s) {
-        SourceCircuit sc;
-        sc.source = sources[size_t(s)];
-        sc.destinations = top[size_t(qk_at(l, h, s))].sorted();
-        sc.outputs = top[size_t(qk_at(l, h, s) + 1)].sorted();
-        sc.qk = top[size_t(qk_at(l, h, s))].moments(V);
-        sc.ov = top[size_t(qk_at(l, h, s) + 1)].moments(V);
-        for (const Entry& d : sc.destinations)
-          for (const Entry& b : sc.outputs) {
-            SkipTrigram t{sc.source, d.index, b.index, d.value, b.value, 0, 0, 0};
-            t.qk_z = sc.qk.std > 0 ? (d.value - sc.qk.mean) / sc.qk.std : 0;
-            t.ov_z = sc.ov.std > 0 ? (b.value - sc.ov.mean) / sc.ov.std : 0;
-            if (t.qk_z <= 0 || t.ov_z <= 0) continue;
-            t.strength = t.qk_z * t.ov_z;
-            all.push_back(t);
-          }
-        hs.sources.push_back(std::move(sc));
-      }
-      const size_t keep = std::min(all.size(), size_t(o.per_head));
-      std::partial_sort(all.begin(), all.begin() + keep, all.end(),
-                        [](const SkipTrigram& a, const SkipTrigram& b) {
-                          if (a.strength != b.strength) return a.strength > b.strength;
-                          if (a.source != b.source) return a.source < b.source;
-                          if (a.destination != b.destination) return a.destination < b.destination;
-                          return a.output < b.output;
-                        });
-      all.resize(keep);
-      hs.ranked = std::move(all);
-      r.heads.push_back(std::move(hs));
-    }
+  for (int64_t l = 0; l < at.L; ++l)
+    for (int64_t h = 0; h < at.H; ++h)
+      r.heads.push_back(head_skip_trigrams(top, at, sources, l, h, V, o.per_head));
   return r;
 }
 

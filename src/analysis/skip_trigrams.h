@@ -1,9 +1,9 @@
 #pragma once
-// Skip-trigrams "a ... d -> b" (SPEC.md §3): for a bounded set of source tokens a and every head,
-// the destinations d that most want to attend to a (top of the QK column QK[:, a]) and the outputs
-// b that attending to a raises most (top of the OV row OV[a, :]); plus the direct path's top next
-// tokens W_E[a] W_U. One blocked pass over the vocabulary computes those columns and rows for all
-// sources and heads at once (a few thousand vocabulary entries at a time, in the weights'
+// Skip-trigrams "a ... d -> b" (docs/circuits.md): for a bounded set of source tokens a and every
+// head, the destinations d that most want to attend to a (top of the QK column QK[:, a]) and the
+// outputs b that attending to a raises most (top of the OV row OV[a, :]); plus the direct path's
+// top next tokens W_E[a] W_U. One blocked pass over the vocabulary computes those columns and rows
+// for all sources and heads at once (a few thousand vocabulary entries at a time, in the weights'
 // precision); no d_vocab x d_vocab matrix is ever formed.
 //
 // Combined strength (choice): each QK column and OV row is z-scored over the vocabulary, and a

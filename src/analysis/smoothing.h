@@ -1,5 +1,5 @@
 #pragma once
-// Curve helpers shared by the ICL curve and the training-loss curve (SPEC.md §2): Gaussian
+// Curve helpers shared by the ICL curve and the training-loss curve (docs/icl.md): Gaussian
 // smoothing over sample index and derivatives on a non-uniform axis.
 #include <span>
 #include <vector>

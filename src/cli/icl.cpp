@@ -1,4 +1,4 @@
-// `circuitscope icl DIR [DIR...]`: the in-context-learning curve of each run (SPEC.md §2), written
+// `circuitscope icl DIR [DIR...]`: the in-context-learning curve of each run (docs/icl.md), written
 // next to the run as analysis/icl.json, analysis/icl_score.npy and pictures; with several runs,
 // comparison pictures too.
 #include <memory>

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "data/prepare.h"
 
 namespace cs::cli {
@@ -19,7 +20,7 @@ void run_tokenize(const TokenizeArgs& a) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const bool has_tokens =
-      fs::exists(a.out + "/tokens.json", ec) || fs::exists(a.out + "/tokens.bin", ec);
+      fs::exists(a.out + "/" + file_name(File::token_meta), ec) || fs::exists(a.out + "/" + file_name(File::token_stream), ec);
   CS_CHECK(!has_tokens || a.force,
            a.out << " already holds tokens; pass --force to replace them");
   const auto r = cs::data::prepare_tokens(a.prepare, a.out, [](const std::string& line) {

@@ -1,5 +1,5 @@
 #pragma once
-// Training batches (SPEC §1): windows of n_ctx + 1 tokens at uniformly random offsets in the
+// Training batches (docs/corpus.md): windows of n_ctx + 1 tokens at uniformly random offsets in the
 // training range of the packed stream, GPT-style. The generator's four words are the whole data
 // cursor, so a resumed run draws exactly the windows the uninterrupted run would have drawn.
 #include <array>

@@ -1,5 +1,5 @@
 #pragma once
-// Reading a text corpus (SPEC §1 "Documents and windows"): a folder where each file is one
+// Reading a text corpus (docs/corpus.md, "Your own corpus"): a folder where each file is one
 // document, or one file whose documents are separated by lines holding only a form feed.
 #include <cstdint>
 #include <string>

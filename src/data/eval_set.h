@@ -1,6 +1,6 @@
 #pragma once
-// The fixed evaluation set of SPEC §2: each sequence is the first n_ctx + 1 tokens of one held-out
-// document (starting at its BOS), so position i always means "i tokens into a document".
+// The fixed evaluation set (docs/corpus.md): each sequence is the first n_ctx + 1 tokens of one
+// held-out document (starting at its BOS), so position i always means "i tokens into a document".
 #include <cstdint>
 #include <vector>
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/rng.h"
 #include "data/tokenizer.h"
 #include "io/atomic_file.h"
@@ -75,7 +76,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   }
 
   void save(const std::string& dir) const override {
-    io::write_file_atomic(dir + "/tokenizer.model", serialized_);
+    io::write_file_atomic(dir + "/" + file_name(File::tokenizer_model), serialized_);
   }
 
  private:

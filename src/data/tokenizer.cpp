@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "data/utf8.h"
 #include "io/atomic_file.h"
 
@@ -40,10 +41,11 @@ std::string display_bytes(std::string_view raw) {
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
-  for (const std::string& d : {dir, dir + "/tokens"}) {
+  for (const std::string& d : {dir, dir + "/" + file_name(File::tokens_dir)}) {
     std::error_code ec;
-    if (fs::exists(d + "/tokenizer.model", ec)) return load_sentencepiece_tokenizer(d + "/tokenizer.model");
-    const std::string note = d + "/tokenizer.json";
+    const std::string model = d + "/" + file_name(File::tokenizer_model);
+    if (fs::exists(model, ec)) return load_sentencepiece_tokenizer(model);
+    const std::string note = d + "/" + file_name(File::tokenizer_note);
     if (fs::exists(note, ec)) {
       nlohmann::json j;
       try {
@@ -59,8 +61,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
       return make_byte_tokenizer();
     }
   }
-  cs::fail("no tokenizer in " + dir + ": expected tokenizer.model or tokenizer.json there or in " +
-           dir + "/tokens");
+  cs::fail("no tokenizer in " + dir + ": expected " + file_name(File::tokenizer_model) + " or " +
+           file_name(File::tokenizer_note) + " there or in " + dir + "/" + file_name(File::tokens_dir));
 }
 
 }  // namespace cs::data

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/rng.h"
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
@@ -16,6 +17,10 @@
 namespace cs::data {
 
 namespace fs = std::filesystem;
+
+namespace {
+std::string in(const std::string& dir, File f) { return dir + "/" + file_name(f); }
+}  // namespace
 using json = nlohmann::json;
 
 namespace {
@@ -42,6 +47,100 @@ void write_stream(const std::string& path, int bos, const std::vector<std::vecto
   }
   f.write(buf.data(), buf.size() * sizeof(T));
   f.commit();
+}
+
+// Stream order: training documents, then held-out ones.
+std::vector<int64_t> stream_order(const std::vector<bool>& is_eval) {
+  std::vector<int64_t> order;
+  for (int pass = 0; pass < 2; ++pass)
+    for (int64_t d = 0; d < int64_t(is_eval.size()); ++d)
+      if (is_eval[size_t(d)] == (pass == 1)) order.push_back(d);
+  return order;
+}
+
+// The folder's arrays besides the stream: where each document lies in it, which side of the
+// split it is on, and the token counts over the training range.
+struct StreamIndex {
+  std::vector<int64_t> ranges;  // [n_docs, 2]
+  std::vector<uint8_t> split;   // [n_docs]
+  std::vector<int64_t> counts;  // [d_vocab]
+};
+
+// Fills the summary's document and token counts on the way.
+StreamIndex index_stream(const std::vector<std::vector<int32_t>>& enc,
+                         const std::vector<int64_t>& order, const std::vector<bool>& is_eval, int bos,
+                         TokenizeSummary& s) {
+  const int64_t n_docs = int64_t(enc.size());
+  const int d_vocab = s.d_vocab;
+  StreamIndex x{std::vector<int64_t>(size_t(n_docs) * 2),
+                std::vector<uint8_t>(static_cast<size_t>(n_docs)),
+                std::vector<int64_t>(size_t(d_vocab), 0)};
+  int64_t pos = 0;
+  for (int64_t d : order) {
+    const auto& ids = enc[size_t(d)];
+    const int64_t len = 1 + int64_t(ids.size());
+    x.ranges[size_t(2 * d)] = pos;
+    x.ranges[size_t(2 * d + 1)] = pos + len;
+    x.split[size_t(d)] = is_eval[size_t(d)] ? 1 : 0;
+    pos += len;
+    if (is_eval[size_t(d)]) {
+      ++s.n_eval_docs;
+      continue;
+    }
+    ++s.n_train_docs;
+    s.n_train_tokens += len;
+    ++x.counts[size_t(bos)];
+    for (int32_t id : ids) {
+      CS_CHECK(id >= 0 && id < d_vocab,
+               "tokenizer produced id " << id << " outside [0, " << d_vocab << ")");
+      ++x.counts[size_t(id)];
+    }
+  }
+  s.n_tokens = pos;
+  return x;
+}
+
+// Every file of the folder but tokens.json.
+void write_token_files(const std::string& out_dir, const Corpus& corpus, const Tokenizer& tok,
+                       const std::vector<std::vector<int32_t>>& enc,
+                       const std::vector<int64_t>& order, const StreamIndex& x, bool wide) {
+  const int64_t n_docs = int64_t(enc.size());
+  const int bos = tok.bos_id();
+  fs::create_directories(out_dir);
+  // tokens.json goes last; remove a stale one first so a crash mid-way never leaves a folder
+  // that looks complete but mixes two tokenizations.
+  fs::remove(in(out_dir, File::token_meta));
+  if (wide) write_stream<uint32_t>(in(out_dir, File::token_stream), bos, enc, order);
+  else write_stream<uint16_t>(in(out_dir, File::token_stream), bos, enc, order);
+  io::write_npy(in(out_dir, File::token_documents), x.ranges.data(), {n_docs, 2});
+  io::write_npy(in(out_dir, File::token_split), x.split.data(), {n_docs});
+  io::write_npy(in(out_dir, File::token_counts), x.counts.data(), {int64_t(tok.d_vocab())});
+  io::write_file_atomic(in(out_dir, File::token_document_names), json(corpus.names).dump() + "\n");
+  fs::remove(in(out_dir, File::tokenizer_model));
+  fs::remove(in(out_dir, File::tokenizer_note));
+  tok.save(out_dir);
+}
+
+json token_meta(const TokenizeSummary& s, const Tokenizer& tok, bool wide, double eval_fraction,
+                uint64_t seed, const Corpus& corpus, const std::string& corpus_label) {
+  return {
+      {"format", "circuitscope-tokens"},
+      {"version", 1},
+      {"dtype", wide ? "uint32" : "uint16"},
+      {"tokenizer", tok.kind()},
+      {"d_vocab", s.d_vocab},
+      {"bos_id", tok.bos_id()},
+      {"n_tokens", s.n_tokens},
+      {"n_docs", s.n_docs},
+      {"n_train_docs", s.n_train_docs},
+      {"n_eval_docs", s.n_eval_docs},
+      {"train_tokens", {0, s.n_train_tokens}},
+      {"eval_tokens", {s.n_train_tokens, s.n_tokens}},
+      {"eval_fraction", eval_fraction},
+      {"seed", seed},
+      {"corpus", corpus_label},
+      {"corpus_bytes", corpus.bytes()},
+  };
 }
 
 }  // namespace
@@ -85,82 +184,30 @@ TokenizeSummary tokenize_corpus(const Corpus& corpus, const Tokenizer& tok,
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t d = 0; d < n_docs; ++d) enc[size_t(d)] = tok.encode(corpus.docs[size_t(d)]);
 
-  const int d_vocab = tok.d_vocab(), bos = tok.bos_id();
-  std::vector<int64_t> order;  // stream order: training documents, then held-out ones
-  for (int pass = 0; pass < 2; ++pass)
-    for (int64_t d = 0; d < n_docs; ++d)
-      if (is_eval[size_t(d)] == (pass == 1)) order.push_back(d);
-
+  const std::vector<int64_t> order = stream_order(is_eval);
   TokenizeSummary s;
   s.n_docs = n_docs;
-  s.d_vocab = d_vocab;
-  std::vector<int64_t> ranges(size_t(n_docs) * 2);
-  std::vector<uint8_t> split(static_cast<size_t>(n_docs));
-  std::vector<int64_t> counts(size_t(d_vocab), 0);
-  int64_t pos = 0;
-  for (int64_t d : order) {
-    const auto& ids = enc[size_t(d)];
-    const int64_t len = 1 + int64_t(ids.size());
-    ranges[size_t(2 * d)] = pos;
-    ranges[size_t(2 * d + 1)] = pos + len;
-    split[size_t(d)] = is_eval[size_t(d)] ? 1 : 0;
-    pos += len;
-    if (is_eval[size_t(d)]) {
-      ++s.n_eval_docs;
-      continue;
-    }
-    ++s.n_train_docs;
-    s.n_train_tokens += len;
-    ++counts[size_t(bos)];
-    for (int32_t id : ids) {
-      CS_CHECK(id >= 0 && id < d_vocab, "tokenizer produced id " << id << " outside [0, " << d_vocab << ")");
-      ++counts[size_t(id)];
-    }
-  }
-  s.n_tokens = pos;
-
-  fs::create_directories(out_dir);
-  // tokens.json goes last; remove a stale one first so a crash mid-way never leaves a folder
-  // that looks complete but mixes two tokenizations.
-  fs::remove(out_dir + "/tokens.json");
-  const bool wide = d_vocab > 65536;
-  if (wide) write_stream<uint32_t>(out_dir + "/tokens.bin", bos, enc, order);
-  else write_stream<uint16_t>(out_dir + "/tokens.bin", bos, enc, order);
-  io::write_npy(out_dir + "/documents.npy", ranges.data(), {n_docs, 2});
-  io::write_npy(out_dir + "/split.npy", split.data(), {n_docs});
-  io::write_npy(out_dir + "/token_counts.npy", counts.data(), {int64_t(d_vocab)});
-  io::write_file_atomic(out_dir + "/document_names.json", json(corpus.names).dump() + "\n");
-  fs::remove(out_dir + "/tokenizer.model");
-  fs::remove(out_dir + "/tokenizer.json");
-  tok.save(out_dir);
-
-  const json meta = {
-      {"format", "circuitscope-tokens"},
-      {"version", 1},
-      {"dtype", wide ? "uint32" : "uint16"},
-      {"tokenizer", tok.kind()},
-      {"d_vocab", d_vocab},
-      {"bos_id", bos},
-      {"n_tokens", s.n_tokens},
-      {"n_docs", n_docs},
-      {"n_train_docs", s.n_train_docs},
-      {"n_eval_docs", s.n_eval_docs},
-      {"train_tokens", {0, s.n_train_tokens}},
-      {"eval_tokens", {s.n_train_tokens, s.n_tokens}},
-      {"eval_fraction", eval_fraction},
-      {"seed", seed},
-      {"corpus", corpus_label},
-      {"corpus_bytes", corpus.bytes()},
-  };
-  io::write_file_atomic(out_dir + "/tokens.json", meta.dump(2) + "\n");
+  s.d_vocab = tok.d_vocab();
+  const StreamIndex x = index_stream(enc, order, is_eval, tok.bos_id(), s);
+  const bool wide = s.d_vocab > 65536;
+  write_token_files(out_dir, corpus, tok, enc, order, x, wide);
+  const json meta = token_meta(s, tok, wide, eval_fraction, seed, corpus, corpus_label);
+  io::write_file_atomic(in(out_dir, File::token_meta), meta.dump(2) + "\n");
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }
 
+std::string token_dir_of(const std::string& dir) {
+  std::error_code ec;
+  const std::string nested = in(dir, File::tokens_dir);
+  if (!fs::is_regular_file(in(dir, File::token_meta), ec) && fs::is_regular_file(in(nested, File::token_meta), ec))
+    return nested;
+  return dir;
+}
+
 bool is_token_dir(const std::string& dir) {
   std::error_code ec;
-  return fs::is_regular_file(dir + "/tokens.json", ec) ||
-         fs::is_regular_file(dir + "/tokens/tokens.json", ec);
+  return fs::is_regular_file(in(token_dir_of(dir), File::token_meta), ec);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,15 +228,12 @@ T field(const json& j, const char* key, const std::string& path) {
 
 TokenStore TokenStore::open(const std::string& dir_in) {
   std::error_code ec;
-  std::string dir = dir_in;
-  if (!fs::is_regular_file(dir + "/tokens.json", ec) &&
-      fs::is_regular_file(dir + "/tokens/tokens.json", ec))
-    dir += "/tokens";
-  CS_CHECK(fs::is_regular_file(dir + "/tokens.json", ec),
-           "no token folder at " << dir_in << " (tokens.json missing; run 'circuitscope tokenize')");
+  const std::string dir = token_dir_of(dir_in);
+  CS_CHECK(fs::is_regular_file(in(dir, File::token_meta), ec),
+           "no token folder at " << dir_in << " (" << file_name(File::token_meta) << " missing; run 'circuitscope tokenize')");
   TokenStore t;
   t.dir_ = dir;
-  const std::string meta_path = dir + "/tokens.json";
+  const std::string meta_path = in(dir, File::token_meta);
   try {
     t.meta_ = json::parse(io::read_file(meta_path));
   } catch (const json::exception& e) {
@@ -214,38 +258,39 @@ TokenStore TokenStore::open(const std::string& dir_in) {
            meta_path << ": train_tokens must be [0, n] with 0 < n <= n_tokens (" << t.n_tokens_ << ")");
   t.n_train_tokens_ = train[1];
 
-  t.bin_ = io::MappedFile::open(dir + "/tokens.bin");
+  const std::string bin_path = in(dir, File::token_stream);
+  t.bin_ = io::MappedFile::open(bin_path);
   const io::MappedFile& bin = t.bin_;
   CS_CHECK(bin.size() == size_t(t.n_tokens_) * size_t(t.item_),
-           dir << "/tokens.bin: " << bin.size() << " bytes, but tokens.json says " << t.n_tokens_
-               << " tokens of " << dtype << " (" << t.n_tokens_ * t.item_ << " bytes)");
+           bin_path << ": " << bin.size() << " bytes, but " << file_name(File::token_meta) << " says "
+                    << t.n_tokens_ << " tokens of " << dtype << " (" << t.n_tokens_ * t.item_
+                    << " bytes)");
   t.data_ = bin.data();
   // One pass over the stream catches a tampered or mismatched file before training reads it.
   uint32_t max_id = 0;
   for (int64_t i = 0; i < t.n_tokens_; ++i) max_id = std::max(max_id, t.at(i));
-  CS_CHECK(int64_t(max_id) < t.d_vocab_, dir << "/tokens.bin: token id " << max_id
+  CS_CHECK(int64_t(max_id) < t.d_vocab_, bin_path << ": token id " << max_id
                                              << " is outside the vocabulary [0, " << t.d_vocab_ << ")");
 
-  const io::NpyArray docs = io::read_npy(dir + "/documents.npy");
-  CS_CHECK(docs.shape == (std::vector<int64_t>{n_docs, 2}),
-           dir << "/documents.npy: expected shape [" << n_docs << ", 2]");
-  const io::NpyArray split = io::read_npy(dir + "/split.npy");
-  CS_CHECK(split.shape == std::vector<int64_t>{n_docs},
-           dir << "/split.npy: expected shape [" << n_docs << "]");
+  const std::string docs_path = in(dir, File::token_documents), split_path = in(dir, File::token_split);
+  const io::NpyArray docs = io::read_npy(docs_path);
+  CS_CHECK(docs.shape == (std::vector<int64_t>{n_docs, 2}), docs_path << ": expected shape [" << n_docs << ", 2]");
+  const io::NpyArray split = io::read_npy(split_path);
+  CS_CHECK(split.shape == std::vector<int64_t>{n_docs}, split_path << ": expected shape [" << n_docs << "]");
   const std::vector<int64_t> r = docs.to_int64(), sp = split.to_int64();
   for (int64_t d = 0; d < n_docs; ++d) {
     Document doc{r[size_t(2 * d)], r[size_t(2 * d + 1)], sp[size_t(d)] != 0};
     const bool in_range = doc.eval ? doc.begin >= t.n_train_tokens_ : doc.end <= t.n_train_tokens_;
     CS_CHECK(doc.begin >= 0 && doc.begin < doc.end && doc.end <= t.n_tokens_ && in_range &&
                  t.at(doc.begin) == uint32_t(t.bos_id_),
-             dir << "/documents.npy: document " << d << " range [" << doc.begin << ", " << doc.end
+             docs_path << ": document " << d << " range [" << doc.begin << ", " << doc.end
                  << ") is not a " << (doc.eval ? "held-out" : "training")
                  << " range starting at BOS");
     t.docs_.push_back(doc);
   }
-  const io::NpyArray counts = io::read_npy(dir + "/token_counts.npy");
-  CS_CHECK(counts.shape == std::vector<int64_t>{t.d_vocab_},
-           dir << "/token_counts.npy: expected shape [" << t.d_vocab_ << "]");
+  const std::string counts_path = in(dir, File::token_counts);
+  const io::NpyArray counts = io::read_npy(counts_path);
+  CS_CHECK(counts.shape == std::vector<int64_t>{t.d_vocab_}, counts_path << ": expected shape [" << t.d_vocab_ << "]");
   t.counts_ = counts.to_int64();
   return t;
 }

@@ -1,7 +1,8 @@
 #pragma once
-// The token folder (DESIGN.md "The run directory", tokens/): the corpus packed into one stream,
-// each document preceded by BOS, training documents first and held-out documents after, so the
-// training range is one contiguous [0, n_train_tokens) that windows can be sampled from.
+// The token folder (docs/corpus.md, "The token folder"; a run's tokens/): the corpus packed into
+// one stream, each document preceded by BOS, training documents first and held-out documents
+// after, so the training range is one contiguous [0, n_train_tokens) that windows can be sampled
+// from.
 //
 //   tokens.bin           uint16 (uint32 when d_vocab > 65536), little-endian
 //   documents.npy        int64 [n_docs, 2]: begin (at the BOS) and end of corpus document i
@@ -41,7 +42,9 @@ TokenizeSummary tokenize_corpus(const std::vector<std::string>& docs, const Toke
 // The seeded document split used above: true for held-out documents.
 std::vector<bool> split_documents(int64_t n_docs, double eval_fraction, uint64_t seed);
 
-// True when DIR holds a token folder (its tokens.json), or DIR/tokens does (a run folder).
+// DIR itself when it is a token folder, DIR/tokens when that is one (a run folder), else DIR.
+std::string token_dir_of(const std::string& dir);
+// True when token_dir_of(DIR) holds a token folder.
 bool is_token_dir(const std::string& dir);
 
 // A token folder opened read-only; tokens.bin is memory-mapped. Copies share the mapping.

@@ -1,6 +1,6 @@
 #pragma once
-// Corpora are UTF-8 by contract (SPEC §1); a bad byte found late would silently become byte-fallback
-// tokens, so text is checked once on the way in.
+// Corpora are UTF-8 by contract (docs/corpus.md); a bad byte found late would silently become
+// byte-fallback tokens, so text is checked once on the way in.
 #include <cstddef>
 #include <string>
 #include <string_view>

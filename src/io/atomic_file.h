@@ -1,6 +1,7 @@
 #pragma once
 // Every file a run leaves behind is written under a temporary name and renamed into place, so a
-// crash or kill -9 leaves either the old file or the new one, never half of one (DESIGN.md).
+// crash or kill -9 leaves either the old file or the new one, never half of one: a run stopped at
+// any moment must still resume and be analysed.
 #include <cstddef>
 #include <string>
 #include <string_view>

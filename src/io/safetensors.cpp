@@ -99,83 +99,97 @@ int64_t SafeTensors::Entry::numel() const {
   return n;
 }
 
-SafeTensors SafeTensors::open(const std::string& path) {
-  SafeTensors st;
-  st.path_ = path;
-  st.file_ = MappedFile::open(path);
-  const size_t size = st.file_.size();
+namespace {
+
+// The header's JSON object, and where the data area it describes lies in the mapped file.
+struct Header {
+  json fields;
+  const uint8_t* data = nullptr;
+  uint64_t data_size = 0;
+};
+
+Header read_header(const std::string& path, const uint8_t* base, size_t size) {
   CS_CHECK(size >= 8, path << ": safetensors file is " << size
                            << " bytes, shorter than its 8-byte header size");
-  const uint8_t* base = st.file_.data();
   const uint64_t header_len = load<uint64_t>(base);
   CS_CHECK(header_len <= size - 8, path << ": safetensors header length " << header_len
                                         << " runs past the end of the " << size << "-byte file");
   const char* header = reinterpret_cast<const char*>(base + 8);
   CS_CHECK(header_len >= 2 && header[0] == '{',
            path << ": safetensors header does not start with a JSON object");
-  json j;
+  Header h;
   try {
-    j = json::parse(header, header + header_len);
+    h.fields = json::parse(header, header + header_len);
   } catch (const json::parse_error& e) {
     cs::fail(path + ": safetensors header is not valid JSON (" + e.what() + ")");
   }
-  CS_CHECK(j.is_object(), path << ": safetensors header is not a JSON object");
+  CS_CHECK(h.fields.is_object(), path << ": safetensors header is not a JSON object");
+  h.data = base + 8 + header_len;
+  h.data_size = size - 8 - header_len;
+  return h;
+}
 
-  const uint8_t* data = base + 8 + header_len;
-  const uint64_t data_size = size - 8 - header_len;
-  std::vector<std::pair<uint64_t, uint64_t>> spans;  // for the overlap check
-  std::vector<std::string> span_names;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& name = it.key();
-    const json& v = it.value();
-    if (name == "__metadata__") {
-      CS_CHECK(v.is_object(), path << ": __metadata__ must be an object of strings");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        CS_CHECK(m.value().is_string(),
-                 path << ": __metadata__ value for '" << m.key() << "' is not a string");
-        st.metadata_[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    const std::string where = path + ": tensor '" + name + "'";
-    CS_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") &&
-                 v.contains("data_offsets"),
-             where << " needs dtype, shape and data_offsets");
-    CS_CHECK(v["dtype"].is_string(), where << " has a non-string dtype");
-    Entry e;
-    e.dtype = v["dtype"].get<std::string>();
-    const int item = safetensors_dtype_size(e.dtype);
-    CS_CHECK(item > 0, where << " has unknown dtype '" << e.dtype << "'");
-    CS_CHECK(v["shape"].is_array(), where << " has a shape that is not a list");
-    uint64_t numel = 1;
-    for (const json& d : v["shape"]) {
-      CS_CHECK(d.is_number_unsigned(), where << " has a shape entry that is not a non-negative integer: " << d.dump());
-      const uint64_t dim = d.get<uint64_t>();
-      CS_CHECK(dim < (uint64_t(1) << 62) && (dim == 0 || numel <= (uint64_t(1) << 62) / dim),
-               where << " has an impossibly large shape " << v["shape"].dump());
-      numel *= dim;
-      e.shape.push_back(int64_t(dim));
-    }
-    const json& off = v["data_offsets"];
-    CS_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
-                 off[1].is_number_unsigned(),
-             where << " has data_offsets that are not two non-negative integers: " << off.dump());
-    const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
-    CS_CHECK(begin <= end, where << " has data_offsets [" << begin << ", " << end
-                                 << "] that end before they begin");
-    CS_CHECK(end <= data_size, where << " has data_offsets [" << begin << ", " << end
-                                     << "] outside the " << data_size << "-byte data area");
-    CS_CHECK(numel * uint64_t(item) == end - begin,
-             where << " has shape " << shape_text(e.shape) << " of " << e.dtype << " ("
-                   << numel * uint64_t(item) << " bytes) but data_offsets [" << begin << ", "
-                   << end << "] span " << end - begin << " bytes");
-    e.data = data + begin;
-    e.nbytes = size_t(end - begin);
-    spans.emplace_back(begin, end);
-    span_names.push_back(name);
-    st.entries_.emplace(name, std::move(e));
+std::map<std::string, std::string> read_metadata(const std::string& path, const json& v) {
+  CS_CHECK(v.is_object(), path << ": __metadata__ must be an object of strings");
+  std::map<std::string, std::string> metadata;
+  for (auto m = v.begin(); m != v.end(); ++m) {
+    CS_CHECK(m.value().is_string(),
+             path << ": __metadata__ value for '" << m.key() << "' is not a string");
+    metadata[m.key()] = m.value().get<std::string>();
   }
+  return metadata;
+}
 
+// The shape into `shape`; returns its element count, bounded so that byte counts cannot overflow.
+uint64_t read_shape(const std::string& where, const json& v, std::vector<int64_t>& shape) {
+  CS_CHECK(v["shape"].is_array(), where << " has a shape that is not a list");
+  uint64_t numel = 1;
+  for (const json& d : v["shape"]) {
+    CS_CHECK(d.is_number_unsigned(), where << " has a shape entry that is not a non-negative integer: " << d.dump());
+    const uint64_t dim = d.get<uint64_t>();
+    CS_CHECK(dim < (uint64_t(1) << 62) && (dim == 0 || numel <= (uint64_t(1) << 62) / dim),
+             where << " has an impossibly large shape " << v["shape"].dump());
+    numel *= dim;
+    shape.push_back(int64_t(dim));
+  }
+  return numel;
+}
+
+// A tensor's entry, checked against the data area; `span` gets its byte range there.
+SafeTensors::Entry read_entry(const std::string& where, const json& v, const Header& h,
+                              std::pair<uint64_t, uint64_t>& span) {
+  CS_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") &&
+               v.contains("data_offsets"),
+           where << " needs dtype, shape and data_offsets");
+  CS_CHECK(v["dtype"].is_string(), where << " has a non-string dtype");
+  SafeTensors::Entry e;
+  e.dtype = v["dtype"].get<std::string>();
+  const int item = safetensors_dtype_size(e.dtype);
+  CS_CHECK(item > 0, where << " has unknown dtype '" << e.dtype << "'");
+  const uint64_t numel = read_shape(where, v, e.shape);
+  const json& off = v["data_offsets"];
+  CS_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
+               off[1].is_number_unsigned(),
+           where << " has data_offsets that are not two non-negative integers: " << off.dump());
+  const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
+  CS_CHECK(begin <= end, where << " has data_offsets [" << begin << ", " << end
+                               << "] that end before they begin");
+  CS_CHECK(end <= h.data_size, where << " has data_offsets [" << begin << ", " << end
+                                     << "] outside the " << h.data_size << "-byte data area");
+  CS_CHECK(numel * uint64_t(item) == end - begin,
+           where << " has shape " << shape_text(e.shape) << " of " << e.dtype << " ("
+                 << numel * uint64_t(item) << " bytes) but data_offsets [" << begin << ", "
+                 << end << "] span " << end - begin << " bytes");
+  e.data = h.data + begin;
+  e.nbytes = size_t(end - begin);
+  span = {begin, end};
+  return e;
+}
+
+// spans[i]: the byte range of the tensor names[i].
+void check_no_overlap(const std::string& path,
+                      const std::vector<std::pair<uint64_t, uint64_t>>& spans,
+                      const std::vector<std::string>& names) {
   std::vector<size_t> order(spans.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spans[a] < spans[b]; });
@@ -185,10 +199,34 @@ SafeTensors SafeTensors::open(const std::string& path) {
     // Empty tensors occupy no bytes and cannot overlap anything.
     if (cur.first == cur.second || prev.first == prev.second) continue;
     CS_CHECK(cur.first >= prev.second,
-             path << ": tensor '" << span_names[order[k]] << "' bytes [" << cur.first << ", "
-                  << cur.second << ") overlap tensor '" << span_names[order[k - 1]] << "' bytes ["
+             path << ": tensor '" << names[order[k]] << "' bytes [" << cur.first << ", "
+                  << cur.second << ") overlap tensor '" << names[order[k - 1]] << "' bytes ["
                   << prev.first << ", " << prev.second << ")");
   }
+}
+
+}  // namespace
+
+SafeTensors SafeTensors::open(const std::string& path) {
+  SafeTensors st;
+  st.path_ = path;
+  st.file_ = MappedFile::open(path);
+  const Header h = read_header(path, st.file_.data(), st.file_.size());
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // for the overlap check
+  std::vector<std::string> span_names;
+  for (auto it = h.fields.begin(); it != h.fields.end(); ++it) {
+    const std::string& name = it.key();
+    if (name == "__metadata__") {
+      st.metadata_ = read_metadata(path, it.value());
+      continue;
+    }
+    std::pair<uint64_t, uint64_t> span;
+    Entry e = read_entry(path + ": tensor '" + name + "'", it.value(), h, span);
+    spans.push_back(span);
+    span_names.push_back(name);
+    st.entries_.emplace(name, std::move(e));
+  }
+  check_no_overlap(path, spans, span_names);
   return st;
 }
 

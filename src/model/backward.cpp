@@ -14,40 +14,44 @@
 namespace cs {
 
 namespace {
+
 template <class T>
 void ensure(std::vector<T>& v, int64_t n) {
   if (int64_t(v.size()) != n) v.assign(n, T(0));
 }
-}  // namespace
 
+// Forward without the loss: the unembedding below computes it together with its gradient.
 template <class T>
-T forward_backward(const Params<T>& params, Activations<T>& acts, Params<T>& grads) {
-  const auto& c = acts.cfg;
-  CS_CHECK(acts.has_targets, "the training step needs targets (set_windows)");
-  CS_CHECK(grads.layout.total() == params.layout.total(), "gradient buffer has a different layout");
-  const int L = c.n_layers;
-  const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head, HK = H * K;
-  const auto& lay = params.layout;
-  const bool shortformer = c.positional_embedding_type == Positions::shortformer;
-  const bool rotary = c.positional_embedding_type == Positions::rotary;
-
-  // Forward without the loss: the unembedding below computes it together with its gradient.
+void forward_without_loss(const Params<T>& params, Activations<T>& acts) {
   acts.has_targets = false;
   const bool keep = acts.keep_logits;
   acts.keep_logits = false;
   forward(params, acts);
   acts.has_targets = true;
   acts.keep_logits = keep;
+}
 
+template <class T>
+void prepare_gradients(Activations<T>& acts, Params<T>& grads) {
+  const auto& c = acts.cfg;
+  const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head, HK = H * K;
   ensure(acts.d_resid, R * D);
   ensure(acts.d_final, R * D);
   ensure(acts.d_qkv, R * 3 * HK);
   ensure(acts.d_z, R * HK);
   ensure(acts.d_packed, D * 3 * HK);
   if (c.normalized()) ensure(acts.d_attn_in, R * D);
-  if (shortformer) ensure(acts.d_qk_in, R * D);
+  if (c.positional_embedding_type == Positions::shortformer) ensure(acts.d_qk_in, R * D);
   std::fill(grads.data.begin(), grads.data.end(), T(0));
+}
 
+// The loss and its gradient at the last residual stream, into d_resid.
+template <class T>
+void loss_backward(const Params<T>& params, Activations<T>& acts, Params<T>& grads) {
+  const auto& c = acts.cfg;
+  const int L = c.n_layers;
+  const int64_t R = acts.rows(), D = c.d_model;
+  const auto& lay = params.layout;
   T* d_resid = acts.d_resid.data();
   if (c.normalized()) {
     unembed_xent_forward_backward(acts.final_input(), params.ptr(lay.W_U), acts.targets.data(),
@@ -63,45 +67,76 @@ T forward_backward(const Params<T>& params, Activations<T>& acts, Params<T>& gra
                                   acts.loss.data(), d_resid, grads.ptr(lay.W_U), R, D,
                                   int64_t(c.d_vocab), acts.unembed_scratch);
   }
+}
 
+// Layer l's attention, from its output's gradient d_resid to d_qkv.
+template <class T>
+void attention_output_backward(const Params<T>& params, Activations<T>& acts, Params<T>& grads,
+                               int l) {
+  const auto& c = acts.cfg;
+  const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head, HK = H * K;
+  attn_out_backward(acts.d_resid.data(), acts.z[l].data(), params.ptr(params.layout.blocks[l].W_O),
+                    acts.d_z.data(), grads.ptr(grads.layout.blocks[l].W_O), R, HK, D);
+  attention_backward(acts.qkv[l].data(), acts.pattern[l].data(), acts.d_z.data(),
+                     acts.d_qkv.data(), acts.B, acts.Tn, H, K, acts.attention_scratch);
+  if (c.positional_embedding_type == Positions::rotary)
+    rotary_backward(acts.d_qkv.data(), acts.rotary, acts.B, acts.Tn, H, K);
+}
+
+// From d_qkv back to layer l's input, whose share of the gradient is added to d_resid.
+template <class T>
+void attention_input_backward(const Params<T>& params, Activations<T>& acts, Params<T>& grads,
+                              int l) {
+  const auto& c = acts.cfg;
+  const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head, HK = H * K;
+  const auto& blk = params.layout.blocks[l];
+  const auto& gblk = grads.layout.blocks[l];
+  T* d_resid = acts.d_resid.data();
+  T* d_a = d_resid;  // without normalization the attention reads the stream itself
+  if (c.normalized()) {
+    std::fill(acts.d_attn_in.begin(), acts.d_attn_in.end(), T(0));
+    d_a = acts.d_attn_in.data();
+  }
+  const T* a = acts.attn_input(l);
+  const T* packed = acts.packed.data() + int64_t(l) * D * 3 * HK;
+  if (c.positional_embedding_type == Positions::shortformer) {
+    std::fill(acts.d_qk_in.begin(), acts.d_qk_in.end(), T(0));
+    qkv_backward(acts.d_qkv.data(), acts.qk_in[l].data(), a, packed, acts.d_packed.data(),
+                 acts.d_qk_in.data(), d_a, R, D, HK);
+    for (int64_t i = 0; i < R * D; ++i) d_a[i] += acts.d_qk_in[i];
+    add_positions_backward(acts.d_qk_in.data(), grads.ptr(params.layout.W_pos), acts.B, acts.Tn, D);
+  } else {
+    qkv_backward(acts.d_qkv.data(), a, a, packed, acts.d_packed.data(), d_a, d_a, R, D, HK);
+  }
+  unpack_qkv_grad(acts.d_packed.data(), grads.ptr(gblk.W_Q), grads.ptr(gblk.W_K),
+                  grads.ptr(gblk.W_V), H, D, K);
+  if (c.normalized())
+    layernorm_backward(d_a, acts.resid[l].data(), acts.ln_mean[l].data(), acts.ln_rstd[l].data(),
+                       c.has_ln_params() ? params.ptr(blk.ln1_w) : nullptr, d_resid,
+                       c.has_ln_params() ? grads.ptr(gblk.ln1_w) : nullptr,
+                       c.has_ln_params() ? grads.ptr(gblk.ln1_b) : nullptr, R, D);
+}
+
+}  // namespace
+
+template <class T>
+T forward_backward(const Params<T>& params, Activations<T>& acts, Params<T>& grads) {
+  const auto& c = acts.cfg;
+  CS_CHECK(acts.has_targets, "the training step needs targets (set_windows)");
+  CS_CHECK(grads.layout.total() == params.layout.total(), "gradient buffer has a different layout");
+  forward_without_loss(params, acts);
+  prepare_gradients(acts, grads);
+  loss_backward(params, acts, grads);
   // resid[l+1] = resid[l] + attention(resid[l]): d_resid flows to resid[l] unchanged, and the
   // attention path adds its share.
-  for (int l = L - 1; l >= 0; --l) {
-    const auto& blk = lay.blocks[l];
-    const auto& gblk = grads.layout.blocks[l];
-    attn_out_backward(d_resid, acts.z[l].data(), params.ptr(blk.W_O), acts.d_z.data(),
-                      grads.ptr(gblk.W_O), R, HK, D);
-    attention_backward(acts.qkv[l].data(), acts.pattern[l].data(), acts.d_z.data(),
-                       acts.d_qkv.data(), acts.B, acts.Tn, H, K, acts.attention_scratch);
-    if (rotary) rotary_backward(acts.d_qkv.data(), acts.rotary, acts.B, acts.Tn, H, K);
-
-    T* d_a = d_resid;  // without normalization the attention reads the stream itself
-    if (c.normalized()) {
-      std::fill(acts.d_attn_in.begin(), acts.d_attn_in.end(), T(0));
-      d_a = acts.d_attn_in.data();
-    }
-    const T* a = acts.attn_input(l);
-    const T* packed = acts.packed.data() + int64_t(l) * D * 3 * HK;
-    if (shortformer) {
-      std::fill(acts.d_qk_in.begin(), acts.d_qk_in.end(), T(0));
-      qkv_backward(acts.d_qkv.data(), acts.qk_in[l].data(), a, packed, acts.d_packed.data(),
-                   acts.d_qk_in.data(), d_a, R, D, HK);
-      for (int64_t i = 0; i < R * D; ++i) d_a[i] += acts.d_qk_in[i];
-      add_positions_backward(acts.d_qk_in.data(), grads.ptr(lay.W_pos), acts.B, acts.Tn, D);
-    } else {
-      qkv_backward(acts.d_qkv.data(), a, a, packed, acts.d_packed.data(), d_a, d_a, R, D, HK);
-    }
-    unpack_qkv_grad(acts.d_packed.data(), grads.ptr(gblk.W_Q), grads.ptr(gblk.W_K),
-                    grads.ptr(gblk.W_V), H, D, K);
-    if (c.normalized())
-      layernorm_backward(d_a, acts.resid[l].data(), acts.ln_mean[l].data(), acts.ln_rstd[l].data(),
-                         c.has_ln_params() ? params.ptr(blk.ln1_w) : nullptr, d_resid,
-                         c.has_ln_params() ? grads.ptr(gblk.ln1_w) : nullptr,
-                         c.has_ln_params() ? grads.ptr(gblk.ln1_b) : nullptr, R, D);
+  for (int l = c.n_layers - 1; l >= 0; --l) {
+    attention_output_backward(params, acts, grads, l);
+    attention_input_backward(params, acts, grads, l);
   }
-  embed_backward(acts.tokens.data(), d_resid, grads.ptr(lay.W_E),
-                 c.positional_embedding_type == Positions::standard ? grads.ptr(lay.W_pos) : nullptr,
-                 acts.B, acts.Tn, D);
+  embed_backward(acts.tokens.data(), acts.d_resid.data(), grads.ptr(params.layout.W_E),
+                 c.positional_embedding_type == Positions::standard ? grads.ptr(params.layout.W_pos)
+                                                                    : nullptr,
+                 acts.B, acts.Tn, int64_t(c.d_model));
   return acts.mean_loss();
 }
 

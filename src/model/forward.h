@@ -1,6 +1,7 @@
 #pragma once
-// Forward pass of SPEC §1 with an activation cache and optional interventions. Computes the
-// per-token loss when the activations hold targets, and logits when they keep them.
+// Forward pass of the model of docs/definitions.md with an activation cache and optional
+// interventions. Computes the per-token loss when the activations hold targets, and logits when
+// they keep them.
 #include "model/activations.h"
 #include "model/interventions.h"
 #include "model/params.h"

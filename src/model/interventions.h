@@ -1,6 +1,6 @@
 #pragma once
-// Interventions are plain data handed to forward(): every analysis of SPEC §4-6 is a forward
-// pass with some of these set.
+// Interventions are plain data handed to forward(): every analysis of docs/evaluators.md is a
+// forward pass with some of these set.
 #include <vector>
 
 namespace cs {
@@ -24,8 +24,8 @@ struct Interventions {
   // patterns an attention-only model is linear in its embeddings. Such a pass computes no queries
   // or keys: its hook_q and hook_k keep what the last pass left.
   const Activations<T>* freeze_patterns = nullptr;
-  // Path order k (SPEC §4): each head reads the residual built from order-(k-1) head outputs;
-  // 0 = embedding only; -1 or >= n_layers = the full model.
+  // Path order k (docs/evaluators.md): each head reads the residual built from order-(k-1) head
+  // outputs; 0 = embedding only; -1 or >= n_layers = the full model.
   int max_path_order = -1;
   // Replace blocks.{resid_layer}.hook_resid_pre with resid_value [B, T, d_model].
   int resid_layer = -1;

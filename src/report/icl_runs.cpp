@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "analysis/loss_bump.h"
+#include "analysis/run_inputs.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
-#include "io/npy.h"
 #include "report/plot.h"
 #include "report/plot_icl.h"
 #include "report/icl_runs.h"
@@ -34,92 +34,16 @@ analysis::Window parse_window(const std::string& text, const char* flag) {
   return w;
 }
 
-// The run's logged training loss; an absent metrics.jsonl gives an empty log. A last line without
-// its newline may be a line the trainer is still writing, so it is skipped if it does not parse.
-LossLog read_metrics(const std::string& path) {
-  LossLog log;
-  if (!fs::exists(path)) return log;
-  const std::string text = io::read_file(path);
-  size_t pos = 0;
-  for (int line_no = 1; pos < text.size(); ++line_no) {
-    const size_t end = text.find('\n', pos);
-    const bool complete = end != std::string::npos;
-    const std::string line = text.substr(pos, complete ? end - pos : std::string::npos);
-    pos = complete ? end + 1 : text.size();
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() && !complete) break;
-    CS_CHECK(j.is_object(), path << " line " << line_no << " is not a JSON object");
-    if (!j.contains("loss")) continue;  // other kinds of records
-    CS_CHECK(j["loss"].is_number() && j.contains("tokens") && j["tokens"].is_number_integer(),
-             path << " line " << line_no << " needs a numeric 'loss' and an integer 'tokens'");
-    log.tokens.push_back(j["tokens"].get<int64_t>());
-    log.loss.push_back(j["loss"].get<double>());
-  }
-  return log;
-}
-
-struct Snapshots {
-  std::vector<int64_t> steps, tokens;
-};
-
-Snapshots read_snapshots(const std::string& path) {
-  const nlohmann::json j = nlohmann::json::parse(io::read_file(path), nullptr, false);
-  CS_CHECK(j.is_object(), path << " is not a JSON object");
-  Snapshots s;
-  for (const char* key : {"steps", "tokens"}) {
-    CS_CHECK(j.contains(key) && j[key].is_array(), path << " has no '" << key << "' list");
-    for (const auto& v : j[key]) {
-      CS_CHECK(v.is_number_integer(), path << ": '" << key << "' holds a non-integer " << v.dump());
-      (std::string(key) == "steps" ? s.steps : s.tokens).push_back(v.get<int64_t>());
-    }
-  }
-  CS_CHECK(s.steps.size() == s.tokens.size(), path << " lists " << s.steps.size() << " steps but "
-                                                   << s.tokens.size() << " token counts");
-  return s;
-}
-
-
-std::string run_name(const std::string& dir) {
-  fs::path p = fs::path(dir).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return p.filename().empty() ? dir : p.filename().string();
-}
-
-// The run's learning-rate warm-up in steps, or 0 when its config.json is missing or unreadable (a
-// bare folder of evaluation files).
-int64_t warmup_steps(const std::string& dir) {
-  const fs::path path = fs::path(dir) / "config.json";
-  if (!fs::exists(path)) return 0;
-  const nlohmann::json j = nlohmann::json::parse(io::read_file(path.string()), nullptr, false);
-  if (!j.is_object() || !j.contains("train") || !j["train"].is_object()) return 0;
-  const nlohmann::json& w = j["train"].value("warmup_steps", nlohmann::json());
-  return w.is_number_integer() ? w.get<int64_t>() : 0;
-}
-
-RunResult analyse_run(const std::string& dir, analysis::IclOptions options, bool linear_tokens) {
+RunResult analyse_run(const std::string& dir, const analysis::IclOptions& options, bool linear_tokens) {
+  const run::RunDir run(dir);
   RunResult r;
   r.dir = dir;
-  r.name = run_name(dir);
-  const fs::path root(dir);
-  const std::string npy_path = (root / "eval" / "per_sequence_loss.npy").string();
-  const std::string snapshots_path = (root / "eval" / "snapshots.json").string();
-  const io::NpyArray npy = io::read_npy(npy_path);
-  CS_CHECK(npy.shape.size() == 3, npy_path << " must be [n_snapshots, n_eval, n_ctx], got "
-                                           << npy.shape.size() << " dimensions");
-  const Snapshots snaps = read_snapshots(snapshots_path);
-  CS_CHECK(int64_t(snaps.steps.size()) == npy.shape[0],
-           npy_path << " holds " << npy.shape[0] << " snapshots but " << snapshots_path << " lists "
-                    << snaps.steps.size());
-  const std::vector<float> loss = npy.to_float();
-  const int64_t n_snap = npy.shape[0], n_eval = npy.shape[1], n_ctx = npy.shape[2];
-  if (options.search_from_step < 0) options.search_from_step = warmup_steps(dir);
-  r.icl = analysis::compute_icl(loss, n_snap, n_eval, n_ctx, snaps.steps, snaps.tokens, options);
-
-  r.loss = read_metrics((root / "metrics.jsonl").string());
+  r.name = run.name();
+  r.icl = analysis::run_icl(run, options);
+  r.loss = run.metrics();
   std::string curve_note;
   if (r.loss.tokens.empty()) {
-    curve_note = "no training loss in metrics.jsonl";
+    curve_note = "no training loss in " + file_name(File::metrics);
   } else {
     try {
       r.curve = analysis::analyze_loss_curve(r.loss.tokens, r.loss.loss, r.icl.phase_change);
@@ -131,26 +55,22 @@ RunResult analyse_run(const std::string& dir, analysis::IclOptions options, bool
     std::fprintf(stderr, "circuitscope icl: %s: training-loss curve skipped: %s\n", dir.c_str(),
                  curve_note.c_str());
 
-  const std::string out = (root / "analysis").string();
   nlohmann::ordered_json j = r.icl.to_json();
   j["loss_curve"] = r.curve ? r.curve->to_json() : nlohmann::ordered_json(nullptr);
   if (!curve_note.empty()) j["loss_curve_note"] = curve_note;
-  j["inputs"] = {{"per_sequence_loss", "eval/per_sequence_loss.npy"},
-                 {"snapshots", "eval/snapshots.json"},
-                 {"training_loss", "metrics.jsonl"}};
-  io::write_file_atomic((fs::path(out) / "icl.json").string(), j.dump(2) + "\n");
-  io::write_npy((fs::path(out) / "icl_score.npy").string(), r.icl.icl_score.data(),
-                {int64_t(r.icl.icl_score.size())});
+  j["inputs"] = {{"per_sequence_loss", file_name(File::per_sequence_loss)},
+                 {"snapshots", file_name(File::eval_snapshots)},
+                 {"training_loss", file_name(File::metrics)}};
+  run.write_json(File::icl, j);
+  run.write_npy(File::icl_score, r.icl.icl_score, {int64_t(r.icl.icl_score.size())});
 
-  const std::vector<float> per_token = analysis::mean_over_sequences(loss, n_snap, n_eval, n_ctx);
-  save_both(icl_heatmap(r.icl, per_token, !linear_tokens), out, "icl_heatmap");
-  save_both(icl_relative_heatmap(r.icl, per_token, !linear_tokens), out,
-                    "icl_heatmap_relative");
-  save_both(icl_score_figure(r.icl), out, "icl_score");
-  save_both(icl_derivatives_figure(r.icl), out, "icl_derivatives");
+  const std::vector<float> per_token = run.eval_losses().per_token();
+  save_both(icl_heatmap(r.icl, per_token, !linear_tokens), run.path(File::icl_heatmap_picture));
+  save_both(icl_relative_heatmap(r.icl, per_token, !linear_tokens), run.path(File::icl_heatmap_relative_picture));
+  save_both(icl_score_figure(r.icl), run.path(File::icl_score_picture));
+  save_both(icl_derivatives_figure(r.icl), run.path(File::icl_derivatives_picture));
   if (r.curve)
-    save_both(loss_curve_figure(r.loss, *r.curve, r.icl.phase_change), out,
-                      "loss_curve");
+    save_both(loss_curve_figure(r.loss, *r.curve, r.icl.phase_change), run.path(File::loss_curve_picture));
   return r;
 }
 
@@ -215,8 +135,8 @@ std::vector<RunResult> run_icl(const IclArgs& args) {
   }
   print_table(runs);
   for (const RunResult& r : runs)
-    std::printf("%s: analysis/icl.json and pictures in %s\n", r.name.c_str(),
-                (fs::path(r.dir) / "analysis").string().c_str());
+    std::printf("%s: %s and pictures in %s\n", r.name.c_str(), file_name(File::icl).c_str(),
+                run::RunDir(r.dir).path(File::analysis_dir).c_str());
   if (runs.size() < 2) return runs;
   // Folder names label the runs, unless two are alike: then the paths as given do.
   bool unique = true;
@@ -225,9 +145,9 @@ std::vector<RunResult> run_icl(const IclArgs& args) {
   std::vector<NamedRun> named;
   for (const RunResult& r : runs)
     named.push_back({unique ? r.name : r.dir, &r.icl, r.curve ? &*r.curve : nullptr});
-  save_both(icl_comparison_figure(named), compare_out, "icl_comparison");
-  std::printf("comparison: %s\n",
-              (fs::path(compare_out) / "icl_comparison.{svg,png}").string().c_str());
+  const std::string picture = (fs::path(compare_out) / file_name(File::icl_comparison_picture)).string();
+  save_both(icl_comparison_figure(named), picture);
+  std::printf("comparison: %s.{svg,png}\n", picture.c_str());
   return runs;
 }
 

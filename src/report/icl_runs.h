@@ -1,5 +1,5 @@
 #pragma once
-// The in-context-learning analysis of whole run folders (SPEC.md §2): reads each run's
+// The in-context-learning analysis of whole run folders (docs/icl.md): reads each run's
 // eval/per_sequence_loss.npy, eval/snapshots.json and metrics.jsonl, writes analysis/icl.json,
 // icl_score.npy and the pictures; with several runs, the comparison plot. Used by `icl` and `demo`.
 #include <optional>

@@ -95,4 +95,15 @@ void save(const Figure& figure, const std::string& path);
 void save(const Axes& axes, const std::string& path);  // a one-panel figure titled by the axes
 void save(const Heatmap& heatmap, const std::string& path);
 
+void write_picture(const std::string& path, const std::string& bytes);
+
+// BASE.svg and BASE.png, BASE a path without extension (a picture's name in core/files.h);
+// returns the two paths. For every picture type that has a render().
+template <class Picture>
+std::vector<std::string> save_both(const Picture& picture, const std::string& base) {
+  std::vector<std::string> paths = {base + ".svg", base + ".png"};
+  for (const std::string& path : paths) write_picture(path, render(picture, format_of(path)));
+  return paths;
+}
+
 }  // namespace cs::report

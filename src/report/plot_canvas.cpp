@@ -202,4 +202,6 @@ void save(const Heatmap& heatmap, const std::string& path) {
   io::write_file_atomic(path, render(heatmap, format_of(path)));
 }
 
+void write_picture(const std::string& path, const std::string& bytes) { io::write_file_atomic(path, bytes); }
+
 }  // namespace cs::report

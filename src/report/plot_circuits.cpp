@@ -53,23 +53,6 @@ void draw_radial_panel(cairo_t* cr, const RadialPanel& p, double x0, double y0, 
   detail::text(cr, p.subtitle, x0 + size - 6, y0 + 10, Align::Right);
 }
 
-std::string ensure_dir(const std::string& dir) {
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-template <class Picture>
-std::vector<std::string> save_pair(const Picture& p, const std::string& dir,
-                                   const std::string& name) {
-  ensure_dir(dir);
-  std::vector<std::string> paths;
-  for (const char* ext : {".svg", ".png"}) {
-    const std::string path = (std::filesystem::path(dir) / (name + ext)).string();
-    io::write_file_atomic(path, render(p, format_of(path)));
-    paths.push_back(path);
-  }
-  return paths;
-}
 
 Frame frame_for(int width, int height, std::pair<double, double> xr, std::pair<double, double> yr) {
   Frame f;
@@ -189,19 +172,6 @@ std::string render(const ScatterPlot& s, Format format) {
   });
 }
 
-std::vector<std::string> save_both(const RadialGrid& g, const std::string& dir,
-                                   const std::string& name) {
-  return save_pair(g, dir, name);
-}
-std::vector<std::string> save_both(const Histogram& h, const std::string& dir,
-                                   const std::string& name) {
-  return save_pair(h, dir, name);
-}
-std::vector<std::string> save_both(const ScatterPlot& s, const std::string& dir,
-                                   const std::string& name) {
-  return save_pair(s, dir, name);
-}
-
 RadialGrid eigenvalue_grid(const std::vector<analysis::HeadSpectrum>& spectra, bool ov) {
   RadialGrid g;
   g.title = ov ? "OV circuit eigenvalues per head (W_E W_OV W_U)"
@@ -241,18 +211,18 @@ ScatterPlot induction_scatter(const std::vector<analysis::InductionAxis>& axes) 
   return s;
 }
 
-std::vector<std::string> save_circuit_pictures(const analysis::CircuitsAnalysis& a,
-                                               const std::string& dir) {
-  std::vector<std::string> names;
-  auto add = [&](const std::vector<std::string>& paths) {
-    for (const auto& p : paths) names.push_back(std::filesystem::path(p).filename().string());
+std::vector<File> save_circuit_pictures(const analysis::CircuitsAnalysis& a, const run::RunDir& run) {
+  std::vector<File> written;
+  if (a.spectra.empty()) return written;  // a 0-layer model has no heads to draw
+  auto add = [&](const auto& picture, File f) {
+    save_both(picture, run.path(f));
+    written.push_back(f);
   };
-  if (a.spectra.empty()) return names;  // a 0-layer model has no heads to draw
-  add(save_both(eigenvalue_grid(a.spectra, true), dir, "ov_eigenvalues"));
-  add(save_both(eigenvalue_grid(a.spectra, false), dir, "qk_eigenvalues"));
-  add(save_both(copying_histogram(a.spectra), dir, "copying_scores"));
-  if (!a.axes.empty()) add(save_both(induction_scatter(a.axes), dir, "induction_scatter"));
-  return names;
+  add(eigenvalue_grid(a.spectra, true), File::ov_eigenvalues_picture);
+  add(eigenvalue_grid(a.spectra, false), File::qk_eigenvalues_picture);
+  add(copying_histogram(a.spectra), File::copying_scores_picture);
+  if (!a.axes.empty()) add(induction_scatter(a.axes), File::induction_scatter_picture);
+  return written;
 }
 
 }  // namespace cs::report

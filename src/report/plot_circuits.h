@@ -1,5 +1,5 @@
 #pragma once
-// The pictures of the circuit analysis (SPEC.md §3-4) that line plots and heatmaps cannot draw:
+// The pictures of the circuit analysis (docs/circuits.md) that line plots and heatmaps cannot draw:
 // eigenvalues on a radial plot with a log radius (one small panel per head), a histogram of
 // copying scores over heads, and a labelled scatter (OV copying score against the induction QK
 // score). Built on the plot module's canvas and axes (report/plot_canvas.h).
@@ -57,13 +57,6 @@ std::string render(const RadialGrid& grid, Format format);
 std::string render(const Histogram& histogram, Format format);
 std::string render(const ScatterPlot& scatter, Format format);
 
-// NAME.svg and NAME.png into `dir`; returns the two paths.
-std::vector<std::string> save_both(const RadialGrid& grid, const std::string& dir,
-                                   const std::string& name);
-std::vector<std::string> save_both(const Histogram& histogram, const std::string& dir,
-                                   const std::string& name);
-std::vector<std::string> save_both(const ScatterPlot& scatter, const std::string& dir,
-                                   const std::string& name);
 
 // The circuit analysis's pictures.
 // OV or QK eigenvalues of every head, one panel each, titled "layer.head" with its copying score.
@@ -74,9 +67,8 @@ Histogram copying_histogram(const std::vector<analysis::HeadSpectrum>& spectra);
 ScatterPlot induction_scatter(const std::vector<analysis::InductionAxis>& axes);
 
 // ov_eigenvalues, qk_eigenvalues, copying_scores and (with induction axes) induction_scatter, as
-// .svg and .png into DIR, next to the .npy arrays of analysis::write_circuit_arrays. Returns the
-// file names.
-std::vector<std::string> save_circuit_pictures(const analysis::CircuitsAnalysis& a,
-                                               const std::string& dir);
+// .svg and .png into the run's analysis folder, next to the .npy arrays of
+// analysis::write_circuit_arrays. Returns the pictures written.
+std::vector<File> save_circuit_pictures(const analysis::CircuitsAnalysis& a, const run::RunDir& run);
 
 }  // namespace cs::report

@@ -1,8 +1,8 @@
 #pragma once
-// Pictures of the head analyses over training (SPEC §5-6), on the ICL curve's log-token axis:
-// every head's prefix-matching and previous-token score under the ICL score (the talk's "induction
-// heads form at the same point in time"), and every head's ΔICL under ablation, coloured by its
-// prefix-matching score.
+// Pictures of the head analyses over training (docs/evaluators.md), on the ICL curve's log-token
+// axis: every head's prefix-matching and previous-token score under the ICL score (the talk's
+// "induction heads form at the same point in time"), and every head's ΔICL under ablation,
+// coloured by its prefix-matching score.
 #include <optional>
 #include <vector>
 

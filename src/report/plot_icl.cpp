@@ -283,20 +283,4 @@ Figure icl_comparison_figure(const std::vector<NamedRun>& runs) {
   return f;
 }
 
-std::vector<std::string> save_both(const Figure& figure, const std::string& dir,
-                                   const std::string& name) {
-  const std::filesystem::path base = std::filesystem::path(dir) / name;
-  std::vector<std::string> paths = {base.string() + ".svg", base.string() + ".png"};
-  for (const std::string& p : paths) save(figure, p);
-  return paths;
-}
-
-std::vector<std::string> save_both(const Heatmap& heatmap, const std::string& dir,
-                                   const std::string& name) {
-  const std::filesystem::path base = std::filesystem::path(dir) / name;
-  std::vector<std::string> paths = {base.string() + ".svg", base.string() + ".png"};
-  for (const std::string& p : paths) save(heatmap, p);
-  return paths;
-}
-
 }  // namespace cs::report

@@ -1,5 +1,5 @@
 #pragma once
-// The pictures of the ICL analysis (SPEC.md §2), built on report/plot.h: the talk's per-token
+// The pictures of the ICL analysis (docs/icl.md), built on report/plot.h: the talk's per-token
 // loss heatmap (training tokens x token index), the ICL score curve, its derivatives, the
 // training-loss curve, and several runs on one plot.
 #include <optional>
@@ -10,14 +10,12 @@
 #include "analysis/icl.h"
 #include "analysis/loss_bump.h"
 #include "report/plot.h"
+#include "run/run_dir.h"
 
 namespace cs::report {
 
 // The training log as logged, for the loss-curve picture.
-struct LossLog {
-  std::vector<int64_t> tokens;
-  std::vector<double> loss;
-};
+using LossLog = run::LossLog;
 
 // per_token_loss: [n_snapshots, n_ctx], the mean over sequences (analysis::mean_over_sequences).
 // log_tokens: training tokens on a log axis (snapshots at 0 tokens left out) or linear.
@@ -40,10 +38,5 @@ struct NamedRun {
 // ICL score of every run on one plot, and (when any run has a loss curve) their training losses.
 Figure icl_comparison_figure(const std::vector<NamedRun>& runs);
 
-// Writes NAME.svg and NAME.png into `dir`; returns the two paths.
-std::vector<std::string> save_both(const Figure& figure, const std::string& dir,
-                                   const std::string& name);
-std::vector<std::string> save_both(const Heatmap& heatmap, const std::string& dir,
-                                   const std::string& name);
 
 }  // namespace cs::report

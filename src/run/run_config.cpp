@@ -55,22 +55,6 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
   return rc;
 }
 
-RunConfig read_run_config(const std::string& run_dir) {
-  const std::string path = run_dir + "/config.json";
-  CS_CHECK(std::filesystem::exists(path), "no run in '" << run_dir << "': " << path << " is missing");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path + " is not valid JSON: " + e.what());
-  }
-  return run_config_from_json(j);
-}
-
-void write_run_config(const std::string& run_dir, const RunConfig& rc) {
-  io::write_file_atomic(run_dir + "/config.json", to_json(rc).dump(2) + "\n");
-}
-
 std::string new_run_id() {
   std::random_device rd;
   const uint64_t a = (uint64_t(rd()) << 32) ^ rd();

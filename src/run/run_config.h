@@ -37,10 +37,6 @@ struct RunConfig {
 nlohmann::json to_json(const RunConfig& rc);
 RunConfig run_config_from_json(const nlohmann::json& j);
 
-// Reads DIR/config.json (clear error when missing or malformed).
-RunConfig read_run_config(const std::string& run_dir);
-void write_run_config(const std::string& run_dir, const RunConfig& rc);
-
 std::string new_run_id();
 
 }  // namespace cs::run

@@ -63,40 +63,4 @@ Params<float> read_snapshot(const std::string& path, const Config& cfg, Snapshot
   return params;
 }
 
-std::string snapshot_path(const std::string& run_dir, int64_t step) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%09lld.safetensors", static_cast<long long>(step));
-  return run_dir + "/snapshots/" + name;
-}
-
-std::vector<int64_t> list_snapshots(const std::string& run_dir) {
-  std::vector<int64_t> steps;
-  const fs::path dir = fs::path(run_dir) / "snapshots";
-  if (!fs::is_directory(dir)) return steps;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string stem = e.path().stem().string();
-    if (e.path().extension() != ".safetensors" || stem.empty() ||
-        !std::all_of(stem.begin(), stem.end(), ::isdigit))
-      continue;
-    steps.push_back(std::stoll(stem));
-  }
-  std::sort(steps.begin(), steps.end());
-  return steps;
-}
-
-std::string resolve_snapshot(const std::string& run_dir, const std::string& which) {
-  const auto steps = list_snapshots(run_dir);
-  CS_CHECK(!steps.empty(), "run '" << run_dir << "' has no snapshots");
-  if (which == "last" || which.empty()) return snapshot_path(run_dir, steps.back());
-  int64_t step = -1;
-  try {
-    step = std::stoll(which);
-  } catch (const std::logic_error&) {
-    fail("--snapshot must be a step number or 'last', got '" + which + "'");
-  }
-  CS_CHECK(std::binary_search(steps.begin(), steps.end(), step),
-           "run '" << run_dir << "' has no snapshot at step " << step);
-  return snapshot_path(run_dir, step);
-}
-
 }  // namespace cs::run

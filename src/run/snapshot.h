@@ -23,10 +23,4 @@ void write_snapshot(const std::string& path, const Params<float>& params, const 
 Params<float> read_snapshot(const std::string& path, const Config& cfg, SnapshotInfo* info = nullptr,
                             const std::string& expected_run_id = "");
 
-std::string snapshot_path(const std::string& run_dir, int64_t step);
-// Steps of the snapshots present in DIR/snapshots, ascending.
-std::vector<int64_t> list_snapshots(const std::string& run_dir);
-// "last" or a step number -> a snapshot's path (error when absent).
-std::string resolve_snapshot(const std::string& run_dir, const std::string& which);
-
 }  // namespace cs::run

@@ -7,9 +7,7 @@
 
 namespace cs::run {
 
-std::string state_path(const std::string& run_dir) { return run_dir + "/snapshots/last.state"; }
-
-void write_train_state(const std::string& run_dir, const TrainState& s) {
+void write_train_state(const std::string& path, const TrainState& s) {
   io::SafeTensorsWriter w;
   const int64_t n = int64_t(s.params.size());
   w.add_f32("params", {n}, s.params.data());
@@ -20,13 +18,11 @@ void write_train_state(const std::string& run_dir, const TrainState& s) {
   w.set_metadata("step", std::to_string(s.step));
   w.set_metadata("adam_t", std::to_string(s.adam_t));
   for (int i = 0; i < 4; ++i) w.set_metadata("sampler_rng." + std::to_string(i), std::to_string(s.sampler_rng[i]));
-  std::filesystem::create_directories(run_dir + "/snapshots");
-  w.write(state_path(run_dir));
+  w.write(path);
 }
 
-TrainState read_train_state(const std::string& run_dir, const ParamLayout& layout,
+TrainState read_train_state(const std::string& path, const ParamLayout& layout,
                             const std::string& run_id) {
-  const std::string path = state_path(run_dir);
   CS_CHECK(std::filesystem::exists(path), "cannot resume: " << path << " is missing");
   const auto st = io::SafeTensors::open(path);
   const auto& meta = st.metadata();

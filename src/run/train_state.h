@@ -19,10 +19,10 @@ struct TrainState {
   std::vector<float> params, adam_m, adam_v;
 };
 
-std::string state_path(const std::string& run_dir);
-void write_train_state(const std::string& run_dir, const TrainState& s);
+// PATH is the run's state file (RunDir::path(File::state)).
+void write_train_state(const std::string& path, const TrainState& s);
 // Validates sizes against the layout and the run_id; a clear error otherwise.
-TrainState read_train_state(const std::string& run_dir, const ParamLayout& layout,
+TrainState read_train_state(const std::string& path, const ParamLayout& layout,
                             const std::string& run_id);
 
 }  // namespace cs::run

@@ -1,5 +1,5 @@
 #pragma once
-// Per-token loss of the fixed evaluation sequences (SPEC §2): the rows of the talk's
+// Per-token loss of the fixed evaluation sequences (docs/icl.md): the rows of the talk's
 // "training step x token index" picture.
 #include <cstdint>
 #include <vector>

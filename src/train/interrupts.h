@@ -1,8 +1,8 @@
 #pragma once
 // Ctrl-C and SIGTERM during training: every run in progress saves its state and stops before its
-// next step (issue "Training runs"). The signals are taken by one thread that waits for them and
-// never interrupt the threads that compute: a handler that ran in the middle of a oneDNN sgemm
-// corrupted the heap in about one interrupted run in seven.
+// next step, so `train --resume` can continue it (README.md). The signals are taken by one thread
+// that waits for them and never interrupt the threads that compute: a handler that ran in the
+// middle of a oneDNN sgemm corrupted the heap in about one interrupted run in seven.
 namespace cs {
 
 // Called first in main(), before any other thread starts: blocks SIGINT and SIGTERM in every

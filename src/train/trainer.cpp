@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "core/error.h"
 #include "core/gemm.h"
@@ -12,10 +11,8 @@
 #include "data/prepare.h"
 #include "data/tokenizer.h"
 #include "data/tokens.h"
-#include "io/atomic_file.h"
-#include "io/npy.h"
 #include "model/backward.h"
-#include "run/snapshot.h"
+#include "run/run_dir.h"
 #include "run/train_state.h"
 #include "train/adamw.h"
 #include "train/evaluate.h"
@@ -28,6 +25,10 @@ namespace cs {
 namespace fs = std::filesystem;
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 void check_resume_compatible(const run::RunConfig& saved, const run::RunConfig& req,
                              const std::set<std::string>& given) {
@@ -44,8 +45,7 @@ void check_resume_compatible(const run::RunConfig& saved, const run::RunConfig& 
 // Tokens for a new run: copied from a tokenize folder, or made from text now.
 nlohmann::json make_tokens(const TrainOptions& o, const std::string& tokens_dir, int d_vocab) {
   if (!o.corpus.empty() && data::is_token_dir(o.corpus)) {
-    const fs::path src = fs::exists(fs::path(o.corpus) / "tokens.json") ? fs::path(o.corpus)
-                                                                          : fs::path(o.corpus) / "tokens";
+    const fs::path src = data::token_dir_of(o.corpus);
     fs::copy(src, tokens_dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     return {{"corpus", fs::absolute(src).string()}, {"source", "tokenize folder"}};
   }
@@ -63,73 +63,7 @@ nlohmann::json make_tokens(const TrainOptions& o, const std::string& tokens_dir,
   return {{"corpus", r.corpus_label}, {"source", "text"}, {"corpus_bytes", r.corpus_bytes}};
 }
 
-struct EvalRecord {
-  std::vector<int64_t> steps, tokens;
-  std::vector<float> per_sequence;  // [n_snapshots, n_eval, n_ctx]
-};
-
-void write_eval(const std::string& dir, const EvalRecord& e, int64_t n_eval, int64_t n_ctx) {
-  const int64_t S = int64_t(e.steps.size());
-  std::vector<float> per_token(S * n_ctx, 0.f);
-  for (int64_t s = 0; s < S; ++s)
-    for (int64_t i = 0; i < n_eval; ++i)
-      for (int64_t t = 0; t < n_ctx; ++t)
-        per_token[s * n_ctx + t] += e.per_sequence[(s * n_eval + i) * n_ctx + t] / float(n_eval);
-  io::write_npy(dir + "/eval/per_token_loss.npy", per_token.data(), {S, n_ctx});
-  io::write_npy_f16(dir + "/eval/per_sequence_loss.npy", e.per_sequence.data(), {S, n_eval, n_ctx});
-  io::write_npy(dir + "/eval/steps.npy", e.steps.data(), {S});
-  io::write_npy(dir + "/eval/tokens_seen.npy", e.tokens.data(), {S});
-  io::write_file_atomic(dir + "/eval/snapshots.json",
-                        nlohmann::json{{"steps", e.steps}, {"tokens", e.tokens}}.dump() + "\n");
-}
-
-// On resume: the evaluations of snapshots taken before the state's step.
-EvalRecord read_eval(const std::string& dir, int64_t upto_step, int64_t n_eval, int64_t n_ctx) {
-  EvalRecord e;
-  if (!fs::exists(dir + "/eval/snapshots.json")) return e;
-  const auto j = nlohmann::json::parse(io::read_file(dir + "/eval/snapshots.json"));
-  const auto steps = j.at("steps").get<std::vector<int64_t>>();
-  const auto tokens = j.at("tokens").get<std::vector<int64_t>>();
-  const auto losses = io::read_npy(dir + "/eval/per_sequence_loss.npy").to_float();
-  // snapshots.json is written last, so a kill between the files leaves the losses one snapshot
-  // ahead of the list at most; the list decides.
-  CS_CHECK(int64_t(losses.size()) >= int64_t(steps.size()) * n_eval * n_ctx,
-           dir << "/eval/per_sequence_loss.npy holds fewer snapshots than eval/snapshots.json lists");
-  for (size_t s = 0; s < steps.size() && steps[s] < upto_step; ++s) {
-    e.steps.push_back(steps[s]);
-    e.tokens.push_back(tokens[s]);
-    e.per_sequence.insert(e.per_sequence.end(), losses.begin() + s * n_eval * n_ctx,
-                          losses.begin() + (s + 1) * n_eval * n_ctx);
-  }
-  return e;
-}
-
-void append_metrics(const std::string& dir, const nlohmann::json& line) {
-  std::ofstream f(dir + "/metrics.jsonl", std::ios::app);
-  f << line.dump() << "\n";
-}
-
-// metrics.jsonl lines past the resumed step came from work that is being redone.
-void truncate_metrics(const std::string& dir, int64_t upto_step) {
-  const std::string path = dir + "/metrics.jsonl";
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    try {
-      if (nlohmann::json::parse(line).at("step").get<int64_t>() <= upto_step) kept += line + "\n";
-    } catch (const std::exception&) {
-      break;  // a line cut by a kill: everything after it is redone
-    }
-  }
-  io::write_file_atomic(path, kept);
-}
-
-
-// Everything before the first step, built in DIR.partial and renamed into place only when it all
-// succeeded: bad input never leaves a half-made run, and --force keeps the old run until then.
-run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
-  run::RunConfig rc = o.rc;
+void check_settings(const run::RunConfig& rc) {
   rc.model.validate();
   CS_CHECK(rc.train.batch >= 1, "--batch must be >= 1, got " << rc.train.batch);
   CS_CHECK(rc.train.steps >= 1, "--steps must be >= 1, got " << rc.train.steps);
@@ -137,14 +71,19 @@ run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
   CS_CHECK(rc.train.n_eval >= 16, "--eval-count must be at least 16, got " << rc.train.n_eval);
   CS_CHECK(rc.train.threads >= 1, "--threads must be at least 1, got " << rc.train.threads);
   parse_matmul_precision(rc.train.precision);  // an unknown name stops before anything is written
-  const std::string staging = dir + ".partial";
-  fs::remove_all(staging);
+}
+
+// Everything before the first step, built in a staging folder and renamed into place only when it
+// all succeeded: bad input never leaves a half-made run, and --force keeps the old run until then.
+run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
+  run::RunConfig rc = o.rc;
+  check_settings(rc);
+  run::RunWriter staging = run::RunWriter::staging(dir);
+  const run::RunDir& run = staging.run();
   try {
-    fs::create_directories(staging + "/snapshots");
-    fs::create_directories(staging + "/eval");
     rc.run_id = run::new_run_id();
-    rc.data = make_tokens(o, staging + "/tokens", rc.model.d_vocab);
-    const data::TokenStore store = data::TokenStore::open(staging + "/tokens");
+    rc.data = make_tokens(o, run.path(File::tokens_dir), rc.model.d_vocab);
+    const data::TokenStore store = run.tokens();
     rc.model.d_vocab = store.d_vocab();
     const int T = rc.model.n_ctx;
     data::BatchSampler probe(store, T, rc.train.batch, rc.train.seed + 2);  // corpus long enough?
@@ -153,159 +92,176 @@ run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
     if (n_used < rc.train.n_eval)
       std::fprintf(stderr, "note: only %d held-out documents hold %d tokens; evaluating on %d sequences, not %d\n",
                    n_used, T + 1, n_used, rc.train.n_eval);
-    io::write_npy(staging + "/eval/tokens.npy", eval_tokens.data(), {int64_t(n_used), int64_t(T) + 1});
-    data::load_tokenizer(staging + "/tokens")->save(staging);
+    staging.write_eval_tokens(eval_tokens, n_used, int64_t(T) + 1);
+    data::load_tokenizer(run.path(File::tokens_dir))->save(run.root());
     rc.data["d_vocab"] = store.d_vocab();
     rc.data["n_tokens"] = store.n_tokens();
     rc.data["n_train_tokens"] = store.n_train_tokens();
     rc.data["n_docs"] = store.n_docs();
     rc.data["n_eval_used"] = n_used;
-    run::write_run_config(staging, rc);
+    staging.write_config(rc);
   } catch (...) {
-    fs::remove_all(staging);
+    fs::remove_all(run.root());
     throw;
   }
-  fs::remove_all(dir);
-  fs::rename(staging, dir);
+  staging.commit_to(dir);
   return rc;
 }
 
-}  // namespace
-
-TrainResult train(const TrainOptions& o) {
-  const auto wall0 = std::chrono::steady_clock::now();
-  CS_CHECK(!o.out.empty(), "--out is required");
-  std::string dir = fs::path(o.out).lexically_normal().string();
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  const bool exists = fs::exists(dir + "/config.json");
-  run::RunConfig rc = o.rc;
+// The run's configuration: a new run set up in DIR, or the saved one on --resume.
+run::RunConfig open_run(const TrainOptions& o, const run::RunDir& run) {
   if (o.resume) {
-    CS_CHECK(exists, "--resume: '" << dir << "' holds no run (config.json is missing)");
-    const run::RunConfig saved = run::read_run_config(dir);
-    check_resume_compatible(saved, rc, o.given);
-    rc = saved;
-  } else {
-    CS_CHECK(!exists || o.force, "'" << dir << "' already holds a run; use --resume to continue it or --force to replace it");
-    CS_CHECK(!fs::exists(dir) || fs::is_directory(dir), "--out '" << dir << "' is a file, not a folder");
-    rc = setup_new_run(o, dir);
+    CS_CHECK(run.is_run(), "--resume: '" << run.root() << "' holds no run (" << file_name(File::config)
+                                         << " is missing)");
+    check_resume_compatible(run.config(), o.rc, o.given);
+    return run.config();
   }
-  set_num_threads(rc.train.threads);
-  const MatmulPrecision precision = parse_matmul_precision(rc.train.precision);
+  CS_CHECK(!run.is_run() || o.force, "'" << run.root() << "' already holds a run; use --resume to continue it or --force to replace it");
+  CS_CHECK(!fs::exists(run.root()) || fs::is_directory(run.root()),
+           "--out '" << run.root() << "' is a file, not a folder");
+  return setup_new_run(o, run.root());
+}
 
-  const data::TokenStore store = data::TokenStore::open(dir + "/tokens");
-  const Config& cfg = rc.model;
-  const auto& ts = rc.train;
-  const int64_t T = cfg.n_ctx, tokens_per_step = int64_t(ts.batch) * T;
-  // The evaluation sequences fixed at setup (SPEC §2): the same ones at every snapshot.
-  const auto eval_npy = io::read_npy(dir + "/eval/tokens.npy");
-  CS_CHECK(eval_npy.shape.size() == 2 && eval_npy.shape[1] == T + 1,
-           dir << "/eval/tokens.npy is not [n_eval, n_ctx + 1]");
-  const int n_used = int(eval_npy.shape[0]);
-  const auto eval64 = eval_npy.to_int64();
-  const std::vector<int32_t> eval_tokens(eval64.begin(), eval64.end());
+// metrics.jsonl: the mean loss since the last line, every log_every steps and at the end.
+class MetricsLog {
+ public:
+  MetricsLog(run::RunWriter& out, int64_t every, int64_t tokens_per_step, int64_t step)
+      : out_(out), every_(every), tokens_per_step_(tokens_per_step), step0_(step) {}
+  void record(int64_t step, int64_t last_step, double loss, double lr, double grad_norm) {
+    loss_sum_ += loss;
+    ++count_;
+    if (step % every_ != 0 && step != last_step) return;
+    const double secs = seconds_since(t0_);
+    out_.append_metrics({{"step", step},
+                         {"tokens", step * tokens_per_step_},
+                         {"loss", loss_sum_ / double(count_)},
+                         {"lr", lr},
+                         {"grad_norm", grad_norm},
+                         {"tokens_per_second", secs > 0 ? double(step - step0_) * tokens_per_step_ / secs : 0.0}});
+    loss_sum_ = 0;
+    count_ = 0;
+    t0_ = Clock::now();
+    step0_ = step;
+  }
 
-  Params<float> params(cfg), grads(cfg);
-  AdamW<float> opt(params.layout, {ts.beta1, ts.beta2, ts.adam_eps, ts.weight_decay, ts.grad_clip});
-  data::BatchSampler sampler(store, int(T), ts.batch, ts.seed + 2);
+ private:
+  run::RunWriter& out_;
+  int64_t every_, tokens_per_step_, step0_;
+  double loss_sum_ = 0;
+  int64_t count_ = 0;
+  Clock::time_point t0_ = Clock::now();
+};
+
+TrainResult finish(int64_t step, int64_t steps, int64_t tokens_per_step, double last_loss, Progress& progress,
+                   Clock::time_point wall0, const std::string& state_file) {
+  TrainResult r;
+  r.steps_done = step;
+  r.tokens_seen = step * tokens_per_step;
+  r.final_loss = last_loss;
+  r.tokens_per_second = progress.tokens_per_second();
+  r.wall_seconds = seconds_since(wall0);
+  r.interrupted = step < steps;
+  if (r.interrupted)
+    progress.note("interrupted at step " + std::to_string(step) + "; state saved to " + state_file +
+                  " (continue with --resume)");
+  return r;
+}
+
+// What the loop updates: weights, gradients, optimizer and data order, at a step.
+struct TrainingState {
+  Params<float> params, grads;
+  AdamW<float> opt;
+  data::BatchSampler sampler;
   int64_t step = 0;
-  if (o.resume) {
-    const auto st = run::read_train_state(dir, params.layout, rc.run_id);
+  TrainingState(const run::RunConfig& rc, const data::TokenStore& store)
+      : params(rc.model),
+        grads(rc.model),
+        opt(params.layout, {rc.train.beta1, rc.train.beta2, rc.train.adam_eps, rc.train.weight_decay,
+                            rc.train.grad_clip}),
+        sampler(store, rc.model.n_ctx, rc.train.batch, rc.train.seed + 2) {}
+
+  run::TrainState saved(const std::string& run_id) const {
+    return {run_id, step, opt.t, sampler.rng_state(), params.data, opt.m, opt.v};
+  }
+  void restore(const run::TrainState& st) {
     params.data = st.params;
     opt.m = st.adam_m;
     opt.v = st.adam_v;
     opt.t = st.adam_t;
     sampler.set_rng_state(st.sampler_rng);
     step = st.step;
-    truncate_metrics(dir, step);
-    std::fprintf(stderr, "resuming run %s at step %lld\n", rc.run_id.c_str(), static_cast<long long>(step));
-  } else {
-    params.init(ts.seed);
   }
-  EvalRecord eval = o.resume ? read_eval(dir, step, n_used, T) : EvalRecord{};
-  const auto snaps = snapshot_steps(ts.steps, ts.n_snapshots);
+};
 
-  auto save_state = [&] {
-    run::TrainState st{rc.run_id, step, opt.t, sampler.rng_state(), params.data, opt.m, opt.v};
-    run::write_train_state(dir, st);
-  };
+}  // namespace
 
-  Activations<float> acts(cfg, ts.batch, T);
-  Activations<float> eval_acts(cfg, std::min(o.eval_batch, n_used), T);
+TrainResult train(const TrainOptions& o) {
+  const auto wall0 = Clock::now();
+  CS_CHECK(!o.out.empty(), "--out is required");
+  run::RunWriter out{run::RunDir(o.out)};
+  const run::RunConfig rc = open_run(o, out.run());
+  set_num_threads(rc.train.threads);
+  const MatmulPrecision precision = parse_matmul_precision(rc.train.precision);
+  const auto& ts = rc.train;
+  const int64_t T = rc.model.n_ctx, tokens_per_step = int64_t(ts.batch) * T;
+  // The same held-out sequences at every snapshot (docs/icl.md).
+  const run::EvalTokens eval = out.run().eval_tokens();
+  CS_CHECK(eval.width == T + 1, out.run().path(File::eval_tokens) << " is not [n_eval, n_ctx + 1]");
+
+  const data::TokenStore store = out.run().tokens();
+  TrainingState s(rc, store);
+  const std::string state_file = out.run().path(File::state);
+  if (o.resume) {
+    s.restore(run::read_train_state(state_file, s.params.layout, rc.run_id));
+    out.rewind_to(s.step);
+    std::fprintf(stderr, "resuming run %s at step %lld\n", rc.run_id.c_str(), static_cast<long long>(s.step));
+  } else {
+    s.params.init(ts.seed);
+  }
+  const auto snapshots = snapshot_steps(ts.steps, ts.n_snapshots);
+  Activations<float> acts(rc.model, ts.batch, T);
+  Activations<float> eval_acts(rc.model, std::min<int64_t>(o.eval_batch, eval.n), T);
   std::vector<int32_t> windows(tokens_per_step + ts.batch);
-  Progress progress(o.label, ts.steps, tokens_per_step, step);
+  Progress progress(o.label, ts.steps, tokens_per_step, s.step);
+  MetricsLog metrics(out, o.log_every, tokens_per_step, s.step);
   InterruptScope interrupts;
-  auto last_state = std::chrono::steady_clock::now();
-  double loss_sum = 0, last_loss = 0;
-  int64_t loss_count = 0;
-  auto log_t0 = std::chrono::steady_clock::now();
-  int64_t log_step0 = step;
+  auto last_state = Clock::now();
+  double last_loss = 0;
 
-  for (;; ++step) {
-    if (std::binary_search(snaps.begin(), snaps.end(), step)) {
-      run::write_snapshot(run::snapshot_path(dir, step), params, {rc.run_id, step, step * tokens_per_step});
-      const auto losses = per_sequence_loss(params, eval_tokens, n_used, eval_acts);
-      eval.steps.push_back(step);
-      eval.tokens.push_back(step * tokens_per_step);
-      eval.per_sequence.insert(eval.per_sequence.end(), losses.begin(), losses.end());
-      write_eval(dir, eval, n_used, T);
+  for (;; ++s.step) {
+    if (std::binary_search(snapshots.begin(), snapshots.end(), s.step)) {
+      const int64_t tokens = s.step * tokens_per_step;
+      out.write_snapshot(s.params, {rc.run_id, s.step, tokens});
+      out.append_eval(s.step, tokens, per_sequence_loss(s.params, eval.tokens, int(eval.n), eval_acts));
     }
-    if (step >= ts.steps) break;
-    if (interrupt_requested()) break;
+    if (s.step >= ts.steps || interrupt_requested()) break;
 
-    const double lr = learning_rate(step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
-    sampler.next(windows.data());
+    const double lr = learning_rate(s.step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
+    s.sampler.next(windows.data());
     acts.set_windows(windows.data());
     const double loss = [&] {
       const MatmulPrecisionScope scope(precision);
-      return forward_backward(params, acts, grads);
+      return forward_backward(s.params, acts, s.grads);
     }();
-    CS_CHECK(std::isfinite(loss), "training diverged at step " << step << " (loss " << loss
-                                                              << "); lower --lr (now " << ts.lr << ")");
-    const double grad_norm = opt.clip(grads);
-    opt.step(params, grads, lr);
-    loss_sum += loss;
-    ++loss_count;
-    last_loss = loss;
-    progress.update(step + 1, loss);
+    CS_CHECK(std::isfinite(loss), "training diverged at step " << s.step << " (loss " << loss
+                                                                << "); lower --lr (now " << ts.lr << ")");
+    const double grad_norm = s.opt.clip(s.grads);
+    s.opt.step(s.params, s.grads, lr);
 
-    if ((step + 1) % o.log_every == 0 || step + 1 == ts.steps) {
-      const auto now = std::chrono::steady_clock::now();
-      const double secs = std::chrono::duration<double>(now - log_t0).count();
-      append_metrics(dir, {{"step", step + 1},
-                           {"tokens", (step + 1) * tokens_per_step},
-                           {"loss", loss_sum / double(loss_count)},
-                           {"lr", lr},
-                           {"grad_norm", grad_norm},
-                           {"tokens_per_second", secs > 0 ? double(step + 1 - log_step0) * tokens_per_step / secs : 0.0}});
-      loss_sum = 0;
-      loss_count = 0;
-      log_t0 = now;
-      log_step0 = step + 1;
-    }
-    const bool by_steps = o.state_every_steps > 0 && (step + 1) % o.state_every_steps == 0;
-    const bool by_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_state).count() >
-                         o.state_every_seconds;
-    if (by_steps || by_time) {
-      ++step;  // the state holds the weights after this step
-      save_state();
-      --step;
-      last_state = std::chrono::steady_clock::now();
+    last_loss = loss;
+    progress.update(s.step + 1, loss);
+    metrics.record(s.step + 1, ts.steps, loss, lr, grad_norm);
+    const bool by_steps = o.state_every_steps > 0 && (s.step + 1) % o.state_every_steps == 0;
+    if (by_steps || seconds_since(last_state) > o.state_every_seconds) {
+      run::TrainState st = s.saved(rc.run_id);
+      st.step = s.step + 1;  // the weights are those after this step
+      run::write_train_state(state_file, st);
+      last_state = Clock::now();
     }
   }
-  save_state();
+  run::write_train_state(state_file, s.saved(rc.run_id));
   progress.finish();
-
-  TrainResult r;
-  r.steps_done = step;
-  r.tokens_seen = step * tokens_per_step;
-  r.final_loss = last_loss;
-  r.tokens_per_second = progress.tokens_per_second();
-  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  r.interrupted = step < ts.steps;
-  if (r.interrupted)
-    progress.note("interrupted at step " + std::to_string(step) + "; state saved to " +
-                  run::state_path(dir) + " (continue with --resume)");
-  return r;
+  return finish(s.step, ts.steps, tokens_per_step, last_loss, progress, wall0, state_file);
 }
 
 }  // namespace cs

@@ -1,5 +1,5 @@
 #pragma once
-// A training run end to end (issue "Training runs"): corpus -> tokens -> training with
+// A training run end to end (README.md, "A run folder"): corpus -> tokens -> training with
 // snapshots, per-token evaluation loss at every snapshot, metrics, resume.
 #include <cstdint>
 #include <set>

@@ -1,5 +1,5 @@
-// Ablations and ΔICL (SPEC §6): the intervention path against ICL scores computed by hand from
-// full forward passes, and the fast linear path against the intervention path.
+// Ablations and ΔICL (docs/evaluators.md): the intervention path against ICL scores computed by
+// hand from full forward passes, and the fast linear path against the intervention path.
 #include "analysis/ablation.h"
 
 #include <gtest/gtest.h>

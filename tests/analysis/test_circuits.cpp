@@ -20,6 +20,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "run/run_config.h"
+#include "run/run_dir.h"
 #include "run/snapshot.h"
 
 namespace cs::analysis {
@@ -313,11 +314,12 @@ std::string make_run(const std::string& dir, int n_layers) {
   rc.run_id = "circuits-test-" + std::to_string(n_layers);
   rc.model = c;
   fs::create_directories(dir + "/snapshots");
-  run::write_run_config(dir, rc);
+  const run::RunWriter out{run::RunDir(dir)};
+  out.write_config(rc);
   data::make_byte_tokenizer()->save(dir);
   Params<float> p(c);
   p.init(3);
-  run::write_snapshot(run::snapshot_path(dir, 100), p, {rc.run_id, 100, 1000});
+  out.write_snapshot(p, {rc.run_id, 100, 1000});
   return dir;
 }
 

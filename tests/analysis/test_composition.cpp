@@ -72,7 +72,7 @@ TEST(Composition, RandomBaselineIsAboutOneOverSqrtDModel) {
   const CompositionBaseline again = random_baseline(64, 64, 40, 3);
   EXPECT_EQ(full.mean, again.mean);
   EXPECT_NE(random_baseline(64, 64, 40, 4).mean, full.mean);
-  // Rank-d_head products land at the same place (SPEC §4: "about 1/sqrt(d_model)"), only
+  // Rank-d_head products land at the same place (about 1/sqrt(d_model), docs/circuits.md), only
   // with more spread.
   const CompositionBaseline low = random_baseline(64, 8, 40, 3);
   EXPECT_NEAR(low.mean, 1 / std::sqrt(64.0), 0.015);

@@ -1,5 +1,5 @@
-// Head evaluators (SPEC §5) on hand-made patterns and on models whose scores can be worked out by
-// hand; head kinds; evaluators over training.
+// Head evaluators (docs/evaluators.md) on hand-made patterns and on models whose scores can be
+// worked out by hand; head kinds; evaluators over training.
 #include "analysis/evaluators.h"
 
 #include <gtest/gtest.h>
@@ -127,7 +127,7 @@ TEST(TokenPool, RanksFromTheHundredthToTheMedian) {
   // The ten most common besides BOS are 0..4 and 6..10.
   EXPECT_EQ(std::set<int32_t>(bytes.begin(), bytes.end()).count(11), 1u);
   EXPECT_EQ(std::set<int32_t>(bytes.begin(), bytes.end()).count(10), 0u);
-  // Few symbols: SPEC's pool would be too small, so every token seen but BOS is used.
+  // Few symbols: the frequency-rank pool would be too small, so every token seen but BOS is used.
   std::vector<int64_t> few(40, 0);
   for (int t = 0; t < 30; ++t) few[size_t(t)] = 100 - t;
   const TokenPool fallback = token_pool(few, 39, true);

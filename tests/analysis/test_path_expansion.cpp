@@ -1,5 +1,6 @@
-// Path expansion (SPEC §4) on small random models in double: the full order is the model, the
-// terms add up to the stream, and pattern-preserving ablation removes exactly a head's terms.
+// Path expansion (docs/evaluators.md) on small random models in double: the full order is the
+// model, the terms add up to the stream, and pattern-preserving ablation removes exactly a head's
+// terms.
 #include "analysis/path_expansion.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
-// Run files must open in Python with numpy alone (DESIGN.md): check our .npy and safetensors
-// output against Debian's python3-numpy, when it is installed.
+// Run files must open in Python with numpy alone, so that anyone can analyse a run without this
+// program (docs/interop.md): check our .npy and safetensors output against Debian's
+// python3-numpy, when it is installed.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

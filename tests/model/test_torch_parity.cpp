@@ -82,7 +82,7 @@ void check_case(int index, double tol_forward, double tol_adamw) {
 
 class TorchParity : public ::testing::TestWithParam<int> {};
 
-TEST_P(TorchParity, Float32WithinIssueTolerances) { check_case<float>(GetParam(), 1e-4, 1e-3); }
+TEST_P(TorchParity, Float32WithinParityTolerances) { check_case<float>(GetParam(), 1e-4, 1e-3); }
 TEST_P(TorchParity, Float64AgreesToRoundoff) { check_case<double>(GetParam(), 1e-9, 1e-7); }
 
 INSTANTIATE_TEST_SUITE_P(AllCases, TorchParity, ::testing::Range(0, 7));

@@ -16,6 +16,7 @@
 
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "run/run_dir.h"
 #include "run/snapshot.h"
 
 namespace cs {
@@ -83,7 +84,7 @@ TEST(TrainCli, WritesTheRunFolder) {
                         "eval/tokens.npy", "eval/per_token_loss.npy", "eval/per_sequence_loss.npy",
                         "eval/snapshots.json", "snapshots/last.state"})
     EXPECT_TRUE(std::filesystem::exists(run + "/" + f)) << f;
-  const auto steps = run::list_snapshots(run);
+  const auto steps = run::RunDir(run).snapshot_steps();
   ASSERT_GE(steps.size(), 5u);
   EXPECT_EQ(steps.front(), 0);
   EXPECT_EQ(steps.back(), 120);
@@ -101,7 +102,7 @@ TEST(TrainCli, WritesTheRunFolder) {
   }
   EXPECT_NEAR(first, std::log(257.0), 0.3);
   EXPECT_LT(last, first - 1.0);
-  const auto st = io::SafeTensors::open(run::snapshot_path(run, 120));
+  const auto st = io::SafeTensors::open(run::RunDir(run).snapshot_path(120));
   EXPECT_TRUE(st.has("blocks.0.attn.b_Q"));
   EXPECT_EQ(st.metadata().at("step"), "120");
 }
@@ -127,7 +128,7 @@ TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
   EXPECT_EQ(nlohmann::json::parse(f)["train"]["precision"], "bf16");
   // The unembedding products of this model are large enough to take bf16 inputs: the weights
   // differ, the loss does not move beyond rounding noise.
-  EXPECT_NE(weights(run::snapshot_path(fp32, 120)), weights(run::snapshot_path(bf16, 120)));
+  EXPECT_NE(weights(run::RunDir(fp32).snapshot_path(120)), weights(run::RunDir(bf16).snapshot_path(120)));
   EXPECT_NEAR(final_eval_loss(bf16), final_eval_loss(fp32), 0.05);
   const auto bad = test::run_cli("train --out " + (tmp / "bad") + args + " --precision fp16");
   EXPECT_NE(bad.code, 0);
@@ -180,7 +181,7 @@ void check_exact_resume(int sig) {
   }
   const auto r = test::run_cli("train --out " + cut + " --resume");
   ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_EQ(weights(run::snapshot_path(straight, 3000)), weights(run::snapshot_path(cut, 3000)));
+  EXPECT_EQ(weights(run::RunDir(straight).snapshot_path(3000)), weights(run::RunDir(cut).snapshot_path(3000)));
   EXPECT_EQ(io::read_npy(straight + "/eval/per_sequence_loss.npy").bytes,
             io::read_npy(cut + "/eval/per_sequence_loss.npy").bytes);
 }

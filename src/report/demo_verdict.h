@@ -1,14 +1,16 @@
 #pragma once
-// The demo's verdict on a (1-layer, 2-layer) pair, from what `icl` and `analyze` wrote: the
-// issue's bar (the 2-layer model's final ICL score at least 0.2 nats below the 1-layer model's, a
-// phase change for the 2-layer model only, and a later-layer head crossing the induction
+// The demo's verdict on a (1-layer, 2-layer) pair, from their ICL curves and analyses: the demo's
+// bar of docs/demo.md (the 2-layer model's final ICL score at least 0.2 nats below the 1-layer
+// model's, a phase change for the 2-layer model only, and a later-layer head crossing the induction
 // threshold inside that window), as JSON for summary.json and as lines for the terminal.
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "analysis/icl.h"
+#include "report/analyze.h"
+#include "run/run_dir.h"
 
-namespace cs::cli {
+namespace cs::report {
 
 // What the verdict needs of one model's ICL analysis. phase_change: null or
 // {start_tokens, end_tokens, delta_nats}.
@@ -18,13 +20,14 @@ struct ModelIcl {
 };
 ModelIcl model_icl(const analysis::IclResult& icl);
 // From a run's analysis/icl.json, for runs shipped without their per-sequence losses.
-ModelIcl model_icl(const std::string& run_dir);
+ModelIcl model_icl(const run::RunDir& run);
 
-// One model's part of summary.json, after `analyze` wrote heads.json and heads_over_training.json.
-nlohmann::json model_json(const std::string& run_dir, int n_layers, const ModelIcl& icl);
+// One model's part of summary.json. When the analyses did not score the heads over training (a
+// shipped run has only its last snapshot), the run's heads_over_training.json is read instead.
+nlohmann::json model_json(const run::RunDir& run, const Analyses& analyses, const ModelIcl& icl);
 
 // The bar for models [1-layer, 2-layer] as given by model_json.
 nlohmann::json verdict(const nlohmann::json& models);
 void print_verdict(const nlohmann::json& models, const nlohmann::json& verdict);
 
-}  // namespace cs::cli
+}  // namespace cs::report

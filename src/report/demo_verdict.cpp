@@ -1,37 +1,27 @@
-#include "cli/demo_verdict.h"
+#include "report/demo_verdict.h"
 
 #include <algorithm>
 #include <cstdio>
 
 #include "analysis/evaluators.h"
-#include "io/atomic_file.h"
+#include "core/error.h"
 
-namespace cs::cli {
+namespace cs::report {
 
 namespace {
 
-// When the induction heads formed, from heads_over_training.json. The crossing happened between
-// the snapshot before the first one over the threshold and that one: both token counts are given.
-nlohmann::json induction_formation(const std::string& run_dir) {
-  const auto j = nlohmann::json::parse(io::read_file(run_dir + "/analysis/heads_over_training.json"));
-  analysis::HeadsOverTraining h;
-  h.n_layers = j.at("n_layers");
-  h.n_heads = j.at("n_heads");
-  for (const auto& snapshot : j.at("prefix_matching"))
-    for (const auto& layer : snapshot)
-      for (const auto& score : layer) h.prefix_matching.push_back(score);
-  const double threshold = j.at("parameters").at("thresholds").at("induction");
+// When the induction heads formed. The crossing happened between the snapshot before the first
+// one over the threshold and that one: both token counts are given.
+nlohmann::json induction_formation(const analysis::HeadsOverTraining& h, double threshold) {
   const auto f = analysis::first_induction_head(h, threshold);
   if (!f) return nullptr;
-  const auto& tokens = j.at("tokens");
   return {{"layer", f->layer},
           {"head", f->head},
           {"prefix_matching", f->prefix_matching},
           {"threshold", threshold},
-          {"after_tokens", tokens[std::max<int64_t>(f->snapshot - 1, 0)]},
-          {"by_tokens", tokens[f->snapshot]}};
+          {"after_tokens", h.tokens[size_t(std::max<int64_t>(f->snapshot - 1, 0))]},
+          {"by_tokens", h.tokens[size_t(f->snapshot)]}};
 }
-
 
 // Whether the crossing interval overlaps the phase-change window.
 bool formed_in_window(const nlohmann::json& formed, const nlohmann::json& phase) {
@@ -51,23 +41,34 @@ ModelIcl model_icl(const analysis::IclResult& icl) {
   return m;
 }
 
-ModelIcl model_icl(const std::string& run_dir) {
-  const auto j = nlohmann::json::parse(io::read_file(run_dir + "/analysis/icl.json"));
-  ModelIcl m{j.at("final_icl_score"), j.at("final_icl_stderr"), nullptr};
-  if (!j.at("phase_change").is_null())
-    for (const char* k : {"start_tokens", "end_tokens", "delta_nats"}) m.phase_change[k] = j["phase_change"].at(k);
+ModelIcl model_icl(const run::RunDir& run) {
+  const auto j = run.read_json(File::icl);
+  CS_CHECK(j, run.path(File::icl) << " is missing (run `circuitscope icl` first)");
+  ModelIcl m{j->at("final_icl_score"), j->at("final_icl_stderr"), nullptr};
+  if (!j->at("phase_change").is_null())
+    for (const char* k : {"start_tokens", "end_tokens", "delta_nats"}) m.phase_change[k] = (*j)["phase_change"].at(k);
   return m;
 }
 
-nlohmann::json model_json(const std::string& run_dir, int n_layers, const ModelIcl& icl) {
+nlohmann::json model_json(const run::RunDir& run, const Analyses& a, const ModelIcl& icl) {
+  CS_CHECK(a.heads, "the demo's verdict needs the head analysis of " << run.root());
   nlohmann::json induction = nlohmann::json::array();
-  const auto heads = nlohmann::json::parse(io::read_file(run_dir + "/analysis/heads.json"));
-  for (const auto& h : heads.at("heads"))
-    for (const auto& kind : h.at("kinds"))
-      if (kind == "induction") induction.push_back({h.at("layer"), h.at("head")});
-  const nlohmann::json formed = induction_formation(run_dir);
-  return {{"run_dir", run_dir},
-          {"n_layers", n_layers},
+  for (int l = 0; l < a.heads->n_layers(); ++l)
+    for (int h = 0; h < a.heads->n_heads(); ++h) {
+      const auto kinds = a.heads->kinds(l, h);
+      if (std::find(kinds.begin(), kinds.end(), "induction") != kinds.end()) induction.push_back({l, h});
+    }
+  const double threshold = a.heads->thresholds.induction;
+  std::optional<nlohmann::json> shipped;
+  if (!a.heads_over_training) {
+    shipped = run.read_json(File::heads_over_training);
+    CS_CHECK(shipped, run.path(File::heads_over_training) << " is missing (run `analyze --over-training`)");
+  }
+  const analysis::HeadsOverTraining over =
+      a.heads_over_training ? a.heads_over_training->scores : analysis::heads_over_training_from_json(*shipped);
+  const nlohmann::json formed = induction_formation(over, threshold);
+  return {{"run_dir", run.root()},
+          {"n_layers", a.heads->n_layers()},
           {"final_icl_score", icl.final_score},
           {"final_icl_stderr", icl.final_stderr},
           {"phase_change", icl.phase_change},
@@ -108,4 +109,4 @@ void print_verdict(const nlohmann::json& models, const nlohmann::json& v) {
                                                                        : ", outside the phase-change window");
 }
 
-}  // namespace cs::cli
+}  // namespace cs::report

@@ -1,0 +1,31 @@
+#pragma once
+// The demo (docs/demo.md): tokenize the built-in corpus, train a 1-layer and a 2-layer model side
+// by side, compare their in-context learning over training, analyse both, judge the pair against
+// the demo's bar and write summary.json; with the quick recipe, also analyse the pair that the
+// full recipe trained once and that ships in models/demo-full.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "report/analyze.h"
+
+namespace cs::report {
+
+struct DemoOptions {
+  std::string out = "demo";
+  bool full = false;
+  int threads = 2;
+  uint64_t seed = 0;
+  int64_t steps = 0;   // 0: the recipe's
+  std::string corpus;  // empty: the recipe's
+  bool bytes = false;
+  // The pair the quick demo also loads; empty: models/demo-full of the source tree; "none": skip.
+  std::string pretrained;
+};
+
+// How the demo runs `analyze` on each run folder (the command line prints each result as it comes).
+using AnalyzeFn = std::function<Analyses(const std::string& run_dir, const AnalyzeOptions& options)>;
+
+void run_demo(const DemoOptions& options, const AnalyzeFn& analyze);
+
+}  // namespace cs::report
