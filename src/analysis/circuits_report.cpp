@@ -73,6 +73,8 @@ CircuitsAnalysis analyze_circuits(const ModelCircuits& circuits, const std::vect
           "measure them with the head evaluators first";
     else
       a.axes = induction_axes(p, g, a.prev.values);
+    // The axes' OV copying scores are the spectra's, computed once per snapshot.
+    for (InductionAxis& ax : a.axes) ax.ov_copying_score = circuits.spectrum(ax.layer, ax.head).ov_copying_score;
   }
   a.seconds_composition = since(t0);
   return a;

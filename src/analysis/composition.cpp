@@ -170,7 +170,6 @@ std::vector<InductionAxis> induction_axes(const Params<T>& p, const VocabGrams& 
       a.eigenvalues = sorted_eigenvalues(w.W_K.transpose() * MtG * w.W_Q);
       for (const auto& l : a.eigenvalues) a.trace += l.real();
       a.score = copying_score(a.eigenvalues);
-      a.ov_copying_score = copying_score(sorted_eigenvalues(ov_core(w, g)));
       out.push_back(std::move(a));
     }
   }

@@ -61,7 +61,7 @@ struct InductionAxis {
   int layer = 0, head = 0;
   double trace = 0;  // real part of sum(lambda) = tr(W)
   double score = 0;  // sum(lambda) / sum(|lambda|)
-  double ov_copying_score = 0;
+  double ov_copying_score = 0;  // the head's OV copying score, from its spectrum (set by the caller)
   std::vector<std::complex<double>> eigenvalues;  // largest |lambda| first
 };
 

@@ -64,23 +64,9 @@ VocabGrams vocab_grams(const Params<T>& p, bool with_unembed_gram) {
   return g;
 }
 
-Mat ov_core(const HeadWeights& w, const VocabGrams& g) { return w.W_O * g.C * w.W_V; }
-Mat qk_core(const HeadWeights& w, const VocabGrams& g) { return w.W_K.transpose() * g.G_E * w.W_Q; }
-
-std::vector<std::complex<double>> sorted_eigenvalues(const Mat& m) {
-  CS_CHECK(m.rows() == m.cols(),
-           "eigenvalues need a square matrix, got " << m.rows() << "x" << m.cols());
-  Eigen::EigenSolver<Mat> solver(m, false);
-  CS_CHECK(solver.info() == Eigen::Success,
-           "eigenvalue solver did not converge on a " << m.rows() << "x" << m.cols() << " matrix");
-  std::vector<std::complex<double>> out(solver.eigenvalues().data(),
-                                        solver.eigenvalues().data() + m.rows());
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    if (std::abs(a) != std::abs(b)) return std::abs(a) > std::abs(b);
-    if (a.real() != b.real()) return a.real() > b.real();
-    return a.imag() > b.imag();  // conjugate pairs in a fixed order
-  });
-  return out;
+FactoredMatrix OV_loop(const HeadWeights& w, const VocabGrams& g) { return FactoredMatrix(w.W_V, w.W_O * g.C); }
+FactoredMatrix QK_loop(const HeadWeights& w, const VocabGrams& g) {
+  return FactoredMatrix(w.W_Q, w.W_K.transpose() * g.G_E);
 }
 
 HeadSpectrum head_spectrum(const Config& cfg, const HeadWeights& w, const VocabGrams& g, int layer,
@@ -88,8 +74,8 @@ HeadSpectrum head_spectrum(const Config& cfg, const HeadWeights& w, const VocabG
   HeadSpectrum s;
   s.layer = layer;
   s.head = head;
-  s.ov_eigenvalues = sorted_eigenvalues(ov_core(w, g));
-  s.qk_eigenvalues = sorted_eigenvalues(qk_core(w, g));
+  s.ov_eigenvalues = OV_loop(w, g).eigenvalues();
+  s.qk_eigenvalues = QK_loop(w, g).eigenvalues();
   s.ov_copying_score = copying_score(s.ov_eigenvalues);
   s.qk_copying_score = copying_score(s.qk_eigenvalues);
   if (g.G_U.size() > 0) {

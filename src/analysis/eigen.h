@@ -36,12 +36,12 @@ struct HeadSpectrum {
   std::vector<double> qk_part_norms;
 };
 
-// The d_head x d_head matrices whose eigenvalues are the circuits' non-zero ones.
-Mat ov_core(const HeadWeights& w, const VocabGrams& g);  // W_O C W_V
-Mat qk_core(const HeadWeights& w, const VocabGrams& g);  // W_K^T G_E W_Q
-
-// Eigenvalues of a small real matrix, largest |lambda| first.
-std::vector<std::complex<double>> sorted_eigenvalues(const Mat& m);
+// The token circuits closed into loops over the residual stream, as factored matrices whose
+// eigenvalues are the circuits' non-zero ones: OV = (W_E W_V)(W_O W_U) has those of
+// (W_V)(W_O W_U W_E), and QK = (W_E W_Q)(W_K^T W_E^T) those of (W_Q)(W_K^T W_E^T W_E). Both are
+// d_model x d_model of rank d_head, so FactoredMatrix::eigenvalues works on d_head x d_head.
+FactoredMatrix OV_loop(const HeadWeights& w, const VocabGrams& g);  // W_V (W_O C)
+FactoredMatrix QK_loop(const HeadWeights& w, const VocabGrams& g);  // W_Q (W_K^T G_E)
 
 HeadSpectrum head_spectrum(const Config& cfg, const HeadWeights& w, const VocabGrams& g, int layer,
                            int head);

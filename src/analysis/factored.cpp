@@ -79,17 +79,26 @@ FactoredMatrix FactoredMatrix::operator*(const FactoredMatrix& o) const {
   return FactoredMatrix(A_ * (B_ * o.A_), o.B_);
 }
 
+std::vector<std::complex<double>> sorted_eigenvalues(const Mat& m) {
+  CS_CHECK(m.rows() == m.cols(),
+           "eigenvalues need a square matrix, got " << m.rows() << "x" << m.cols());
+  Eigen::EigenSolver<Mat> solver(m, false);
+  CS_CHECK(solver.info() == Eigen::Success,
+           "eigenvalue solver did not converge on a " << m.rows() << "x" << m.cols() << " matrix");
+  std::vector<std::complex<double>> out(solver.eigenvalues().data(),
+                                        solver.eigenvalues().data() + m.rows());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    if (std::abs(a) != std::abs(b)) return std::abs(a) > std::abs(b);
+    if (a.real() != b.real()) return a.real() > b.real();
+    return a.imag() > b.imag();  // conjugate pairs in a fixed order
+  });
+  return out;
+}
+
 std::vector<std::complex<double>> FactoredMatrix::eigenvalues() const {
   CS_CHECK(n_rows() == n_cols(),
            "eigenvalues need a square matrix, this one is " << n_rows() << "x" << n_cols());
-  const Mat core = B_ * A_;
-  Eigen::EigenSolver<Mat> solver(core, /*computeEigenvectors=*/false);
-  CS_CHECK(solver.info() == Eigen::Success, "eigenvalue solver did not converge on a "
-                                                << core.rows() << "x" << core.cols() << " matrix");
-  std::vector<std::complex<double>> out;
-  for (Eigen::Index i = 0; i < solver.eigenvalues().size(); ++i)
-    out.push_back(solver.eigenvalues()[i]);
-  return out;
+  return sorted_eigenvalues(B_ * A_);
 }
 
 Vec FactoredMatrix::singular_values() const {

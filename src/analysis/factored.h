@@ -64,7 +64,7 @@ class FactoredMatrix {
   FactoredMatrix operator*(const FactoredMatrix& other) const;
 
   // Eigenvalues of B A (r x r): the non-zero eigenvalues of A B are exactly the non-zero ones
-  // among these. Unordered, as Eigen returns them. Needs a square product (m == n).
+  // among these. Largest |lambda| first (sorted_eigenvalues). Needs a square product (m == n).
   std::vector<std::complex<double>> eigenvalues() const;
 
   // Singular values of A B, descending (min(r, m, n) of them): with A = Q_A R_A and
@@ -77,6 +77,9 @@ class FactoredMatrix {
  private:
   Mat A_, B_;
 };
+
+// Eigenvalues of a small real matrix, largest |lambda| first; conjugate pairs in a fixed order.
+std::vector<std::complex<double>> sorted_eigenvalues(const Mat& m);
 
 // Sum(lambda) / sum(|lambda|) (real part of the numerator: for a real matrix the sum of the
 // eigenvalues is its trace, a real number): +1 when every eigenvalue is positive real ("copying"),
