@@ -24,26 +24,26 @@ double score_from_grams(const Mat& GA1, const Mat& GB1, const Mat& X, const Mat&
   return std::sqrt(std::max(0.0, product_norm_sq(GA1, X, GB2)) / (l2 * r2));
 }
 
-// A head's two circuits as factors with their Gram matrices, built once per head.
+// A circuit with the Gram matrices of its factors, built once per head: every composition score it
+// enters is then a product of r x r matrices.
 struct Side {
-  Mat A, B, GA, GB;  // GA = A^T A, GB = B B^T
-  Side(Mat a, Mat b) : A(std::move(a)), B(std::move(b)) {
-    GA = A.transpose() * A;
-    GB = B * B.transpose();
-  }
+  FactoredMatrix M;
+  Mat GA, GB;  // A^T A, B B^T
+  explicit Side(FactoredMatrix m)
+      : M(std::move(m)), GA(M.A().transpose() * M.A()), GB(M.B() * M.B().transpose()) {}
 };
 
+// The circuits a later head can read an earlier head's output through.
 struct HeadSides {
   Side ov, qk, qk_t;
-  explicit HeadSides(const HeadWeights& w)
-      : ov(w.W_V, w.W_O), qk(w.W_Q, w.W_K.transpose()), qk_t(w.W_K, w.W_Q.transpose()) {}
+  explicit HeadSides(const HeadWeights& w) : ov(W_OV(w)), qk(W_QK(w)), qk_t(W_QK(w).transpose()) {}
   const Side& right(CompositionKind kind) const {
     return kind == CompositionKind::Q ? qk : kind == CompositionKind::K ? qk_t : ov;
   }
 };
 
 double score(const Side& left, const Side& right) {
-  return score_from_grams(left.GA, left.GB, left.B * right.A, right.GA, right.GB);
+  return score_from_grams(left.GA, left.GB, left.M.B() * right.M.A(), right.GA, right.GB);
 }
 
 Mat gaussian(Rng& rng, int64_t rows, int64_t cols) {
@@ -68,9 +68,7 @@ nlohmann::ordered_json eigen_json(const std::vector<std::complex<double>>& ev) {
 }  // namespace
 
 double composition_score(const FactoredMatrix& left, const FactoredMatrix& right) {
-  const double l = left.frobenius_norm(), r = right.frobenius_norm();
-  if (l == 0 || r == 0) return 0.0;
-  return (left * right).frobenius_norm() / (l * r);
+  return score(Side(left), Side(right));
 }
 
 double composition_score(const HeadWeights& h1, const HeadWeights& h2, CompositionKind kind) {
@@ -85,8 +83,8 @@ CompositionBaseline random_baseline(int d_model, int d_head, int samples, uint64
 #pragma omp parallel for schedule(dynamic, 1)
   for (int i = 0; i < samples; ++i) {
     Rng rng(seed * 1000003ull + uint64_t(i));
-    const Side left(gaussian(rng, d_model, d_head), gaussian(rng, d_head, d_model));
-    const Side right(gaussian(rng, d_model, d_head), gaussian(rng, d_head, d_model));
+    const Side left(FactoredMatrix(gaussian(rng, d_model, d_head), gaussian(rng, d_head, d_model)));
+    const Side right(FactoredMatrix(gaussian(rng, d_model, d_head), gaussian(rng, d_head, d_model)));
     s[size_t(i)] = score(left, right);
   }
   CompositionBaseline b;
