@@ -53,7 +53,7 @@ void register_ablate(CLI::App& app) {
       "Attribution of in-context learning to heads (docs/evaluators.md): for every snapshot, each head's ICL "
       "score with the head ablated minus without. Pattern-preserving ablation by default. Writes "
       "RUN/analysis/ablation_icl.json, ablation_icl.npy [snapshot, layer, head] and pictures.");
-  cmd->add_option("run", args->run, "run folder")->required()->check(CLI::ExistingDirectory);
+  add_run_options(cmd, args->run, nullptr, args->threads);
   cmd->add_flag("--full", args->full, "full ablation: patterns recomputed after the ablation");
   cmd->add_option("--snapshots", args->snapshots,
                   "all | last | STEP (one snapshot also reports the other ablation kind per head)")
@@ -62,7 +62,6 @@ void register_ablate(CLI::App& app) {
   cmd->add_option("--max-sequences", args->options.max_sequences,
                   "use only the first N evaluation sequences (0: all)")
       ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "threads (default: every core)");
   cmd->callback([args] { run_ablate(*args); });
 }
 

@@ -58,14 +58,12 @@ void register_analyze(CLI::App& app) {
       "Every analysis of one snapshot, in order: heads (evaluators, head kinds), circuits "
       "(eigenvalues, skip-trigrams, composition), paths (path expansion), ablate (ΔICL per head) "
       "and probes. Writes into RUN/analysis/ what each subcommand writes, and analyze.json.");
-  cmd->add_option("run", args->run, "run folder")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--snapshot", args->options.snapshot, "STEP or last")->capture_default_str();
+  add_run_options(cmd, args->run, &args->options.snapshot, args->threads);
   cmd->add_flag("--over-training", args->options.over_training,
                 "also score every snapshot: heads over training and the ablation sweep");
   cmd->add_option("--skip", args->options.skip, "analyses to leave out (repeatable or comma-separated)")
       ->delimiter(',')
       ->type_name("heads|circuits|paths|ablate|probes");
-  cmd->add_option("--threads", args->threads, "threads (default: every core)");
   cmd->callback([args] {
     set_num_threads(args->threads > 0 ? args->threads : default_threads());
     analyze_and_print(args->run, args->options);

@@ -26,7 +26,7 @@ struct CircuitsArgs {
   std::string sources;  // comma-separated
   std::string only;  // "", "circuits" or "composition"
   std::string head;  // "L.H": print that head's tables
-  int threads = 2;
+  int threads = 0;
   analysis::CircuitsOptions options;
 };
 
@@ -51,7 +51,7 @@ std::pair<int, int> parse_head(const std::string& s, const Config& cfg) {
 }
 
 void run_circuits(const CircuitsArgs& args) {
-  set_num_threads(args.threads);
+  set_num_threads(args.threads > 0 ? args.threads : default_threads());
   CS_CHECK(args.only.empty() || args.only == "circuits" || args.only == "composition",
            "--only expects circuits or composition, got '" << args.only << "'");
   const run::RunDir run(args.run);
@@ -96,8 +96,7 @@ void register_circuits(CLI::App& app) {
       "skip-trigrams 'a … d → b' for a set of source tokens, direct-path bigrams, Q/K/V "
       "composition scores with a random baseline and the induction QK axis. Writes "
       "RUN/analysis/circuits.json, composition.json, .npy arrays and pictures (docs/circuits.md).");
-  cmd->add_option("run", args->run, "run folder")->required()->type_name("RUN")->check(CLI::ExistingDirectory);
-  cmd->add_option("--snapshot", args->snapshot, "snapshot step, or last")->capture_default_str()->type_name("STEP|last");
+  add_run_options(cmd, args->run, &args->snapshot, args->threads);
   cmd->add_option("--top-k", args->options.skip.top_k, "destinations and outputs kept per source and head")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -116,7 +115,6 @@ void register_circuits(CLI::App& app) {
                   "composition (an error for a 1-layer run)")
       ->type_name("circuits|composition");
   cmd->add_option("--head", args->head, "print this head's copying scores and skip-trigrams")->type_name("LAYER.HEAD");
-  cmd->add_option("--threads", args->threads, "threads")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->callback([args] { run_circuits(*args); });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Each subcommand lives in its own file and registers itself on the app here.
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace cs::cli {
 
@@ -14,5 +15,9 @@ void register_ablate(CLI::App& app);
 void register_paths(CLI::App& app);
 void register_probes(CLI::App& app);
 void register_analyze(CLI::App& app);
+
+// What every analysis command takes: RUN (an existing run folder), --snapshot STEP|last (unless
+// snapshot is null) and --threads (0: every core).
+void add_run_options(CLI::App* cmd, std::string& run, std::string* snapshot, int& threads);
 
 }  // namespace cs::cli

@@ -45,8 +45,7 @@ void register_heads(CLI::App& app) {
       "copying scores, and every head's kinds. Writes RUN/analysis/heads.json; with "
       "--over-training also heads_over_training.{json,svg,png} and .npy arrays [snapshot, layer, "
       "head].");
-  cmd->add_option("run", args->run, "run folder")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--snapshot", args->snapshot, "STEP or last")->capture_default_str();
+  add_run_options(cmd, args->run, &args->snapshot, args->threads);
   cmd->add_flag("--over-training", args->over_training,
                 "also score every snapshot's heads (prefix matching, previous token)");
   cmd->add_option("--text-sequences", args->options.text_sequences,
@@ -58,7 +57,6 @@ void register_heads(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", args->options.seed, "seed of the random evaluator sequences")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "threads (default: every core)");
   cmd->callback([args] { run_heads(*args); });
 }
 

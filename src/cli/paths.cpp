@@ -40,8 +40,7 @@ void register_paths(CLI::App& app) {
       "(direct path) .. n_layers (full model), the marginal value of single-head terms and of "
       "virtual heads, and the importance of each head's term and each virtual head. Writes "
       "RUN/analysis/paths.json.");
-  cmd->add_option("run", args->run, "run folder")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--snapshot", args->snapshot, "STEP or last")->capture_default_str();
+  add_run_options(cmd, args->run, &args->snapshot, args->threads);
   cmd->add_option("--sequences", args->options.sequences, "evaluation sequences for the losses by order")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -52,7 +51,6 @@ void register_paths(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--no-virtual", args->no_virtual, "skip the per-virtual-head importances");
   cmd->add_option("--batch", args->options.batch, "sequences per pass")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", args->threads, "threads (default: every core)");
   cmd->callback([args] { run_paths(*args); });
 }
 

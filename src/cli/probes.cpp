@@ -41,12 +41,10 @@ void register_probes(CLI::App& app) {
       "true/false) learned from the context; or --context/--answer. Reports the loss on the "
       "answer tokens, a control, and each head's share (pattern-preserving ablation). Writes "
       "RUN/analysis/probes.json.");
-  cmd->add_option("run", args->run, "run folder")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--snapshot", args->snapshot, "STEP or last")->capture_default_str();
+  add_run_options(cmd, args->run, &args->snapshot, args->threads);
   cmd->add_option("--probe", args->request.names, "repeated_paragraph | translation | xor (repeatable)");
   cmd->add_option("--context", args->request.context, "a custom probe's context");
   cmd->add_option("--answer", args->request.answer, "a custom probe's answer (scored)");
-  cmd->add_option("--threads", args->threads, "threads (default: every core)");
   cmd->callback([args] { run_probes(*args); });
 }
 
