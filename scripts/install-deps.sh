@@ -8,6 +8,8 @@ packages=(
   libsentencepiece-dev sentencepiece nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcairo2-dev libgtest-dev libbenchmark-dev
   python3-torch python3-numpy
+  # The Python module (pybind11 against Debian's python3) and its tests.
+  pybind11-dev python3-dev python3-pytest
   # The built-in training corpus (docs/corpus.md): documentation sources read in place, and the
   # Python standard library's sources that the demo mixes in (python-source:).
   python3.11-doc linux-doc-6.1 libpython3.11-stdlib
