@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "analysis/smoothing.h"
 #include "core/error.h"
@@ -110,11 +111,14 @@ double window_mean(const float* row, const Window& w) {
   return m / double(w.size());
 }
 
-// NaN for a single value.
-double standard_error(const std::vector<double>& x, double mean) {
+// The standard error of x's mean, NaN for a single value. The squared deviations are all formed
+// before they are summed, so the compiler cannot fuse a square into the sum (a multiply-add
+// rounds once, not twice): the result does not depend on how the loop is compiled.
+double standard_error(std::vector<double> x, double mean) {
   if (x.size() < 2) return kNaN;
+  for (double& d : x) d = (d - mean) * (d - mean);
   double ss = 0;
-  for (double d : x) ss += (d - mean) * (d - mean);
+  for (double d : x) ss += d;
   return std::sqrt(ss / double(x.size() - 1) / double(x.size()));
 }
 
@@ -139,7 +143,7 @@ void score_snapshot(std::span<const float> loss, int64_t s, int64_t n_eval, int6
   for (double d : diff) mean += d;
   mean /= double(n_eval);
   r.icl_score.push_back(mean);
-  r.icl_stderr.push_back(standard_error(diff, mean));
+  r.icl_stderr.push_back(standard_error(std::move(diff), mean));
   r.early_loss.push_back(early_sum / double(n_eval));
   r.late_loss.push_back(late_sum / double(n_eval));
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <utility>
 
 #include "core/error.h"
 #include "analysis/logit_variants.h"
@@ -158,12 +159,13 @@ std::string virtual_heads_note(const Config& c, bool asked) {
   return "";
 }
 
-// Running sums, over the batches so far, of every loss the expansion reports.
+// Running sums, over the batches so far, of the losses by order and of those the importances
+// are measured with.
 struct ExpansionLosses {
   std::vector<LossSum> order;                // [L + 1], by path order
   std::vector<LossSum> head_term, head_all;  // [L * H], the head's terms removed
   std::vector<LossSum> pair;                 // per layer pair (l1 < l2), [H * H] (h1, h2) row-major
-  LossSum clean, order1_terms, order2_terms, full_terms;
+  LossSum order1_terms, order2_terms, full_terms;
 };
 
 // One batch's passes. Every variant pass reuses the clean pass's patterns.
@@ -223,17 +225,19 @@ class Expansion {
   }
 
   // One batch of nb sequences: its losses by order and, on the term sequences, the importances.
-  void batch(const int32_t* windows, int64_t nb, int64_t seq, bool terms) {
+  // Returns the clean pass's mean loss.
+  double batch(const int32_t* windows, int64_t nb, int64_t seq, bool terms) {
     Batch<T> b = passes(windows, nb, seq, terms);
-    losses_by_order(b);
-    if (!terms) return;
+    const double clean = losses_by_order(b);
+    if (!terms) return clean;
     if (!linear) {
       ablate_each_head(b);
-      return;
+      return clean;
     }
     own_term_importances(b);
     const FullOrderLosses full = all_terms_importances(b);
     if (pairs) virtual_head_importances(b, full);
+    return clean;
   }
 
   const ExpansionLosses& losses() const { return sums; }
@@ -253,10 +257,10 @@ class Expansion {
     return {*clean_acts, *var_acts, terms ? order1_acts.get() : nullptr, nb * seq};
   }
 
-  // The clean pass, and the loss at each path order with its patterns frozen.
-  void losses_by_order(Batch<T>& b) {
+  // The clean pass, and the loss at each path order with its patterns frozen. Returns the clean
+  // pass's mean loss.
+  double losses_by_order(Batch<T>& b) {
     forward(params, b.clean);
-    sums.clean.add(double(b.clean.mean_loss()), b.rows);
     // The terms read the order-1 pass, so theirs is kept apart. Order n_layers with the clean
     // patterns is the clean pass itself.
     for (int k = direct_by_token ? 1 : 0; k < L; ++k) {
@@ -266,6 +270,7 @@ class Expansion {
     sums.order[size_t(L)].add(double(b.clean.mean_loss()), b.rows);
     // With one layer order 1 is the full order, not among the passes above.
     if (b.order1 && L < 2) frozen_pass(params, b.clean, *b.order1, 1);
+    return double(b.clean.mean_loss());
   }
 
   double zeroed_head_loss(Batch<T>& b, int l, int h, int order) {
@@ -399,11 +404,11 @@ class Expansion {
 };
 
 // Importances compare with the unablated loss on the same (term) sequences.
-void summarize(const ExpansionLosses& s, bool pairs, PathExpansion& pe) {
+void summarize(const ExpansionLosses& s, const LossSum& clean, bool pairs, PathExpansion& pe) {
   const int L = pe.n_layers, H = pe.n_heads;
   // Whole batches: may exceed the request a little.
   pe.term_sequences = s.order1_terms.rows / pe.seq;
-  pe.clean_loss = s.clean.mean();
+  pe.clean_loss = clean.mean();
   for (const LossSum& o : s.order) pe.loss_by_order.push_back(o.mean());
   for (int i = 0; i < L * H; ++i) {
     pe.head_term.push_back(s.head_term[size_t(i)].mean() - s.order1_terms.mean());
@@ -439,11 +444,12 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
 
   Expansion<T> x(params, o.virtual_pairs, pe.term_sequences > 0);
   x.direct_path(windows, n_seq, seq);
+  LossSum clean;
   for (int64_t b0 = 0; b0 < n_seq; b0 += o.batch) {
     const int64_t nb = std::min<int64_t>(o.batch, n_seq - b0);
-    x.batch(windows.data() + b0 * (seq + 1), nb, seq, b0 < pe.term_sequences);
+    clean.add(x.batch(windows.data() + b0 * (seq + 1), nb, seq, b0 < pe.term_sequences), nb * seq);
   }
-  summarize(x.losses(), x.has_pairs(), pe);
+  summarize(x.losses(), clean, x.has_pairs(), pe);
   return pe;
 }
 

@@ -109,11 +109,11 @@ struct Slots {
 // the weights each block of the vocabulary is multiplied with.
 template <class T>
 struct SourceSide {
-  const T* E;                                // W_E
-  const T* U;                                // W_U
-  std::vector<T> ES;                         // [S, D] the sources' embeddings
-  std::vector<std::vector<T>> WQ, KS, VS;    // per layer [D, H dh], [S, H dh], [S, H dh]
-  std::vector<const T*> WO;                  // per layer [H dh, D]
+  const T* E;                              // W_E
+  const T* U;                              // W_U
+  std::vector<T> ES;                       // [S, D] the sources' embeddings
+  std::vector<std::vector<T>> WQ, KS, VS;  // per layer [D, H dh], [S, H dh], [S, H dh]
+  std::vector<const T*> WO;                // per layer [H dh, D]
 
   SourceSide(const Params<T>& p, const std::vector<int64_t>& sources)
       : E(p["embed.W_E"]), U(p["unembed.W_U"]) {

@@ -81,7 +81,8 @@ std::vector<std::string> Activations<T>::hook_names() const {
     for (const char* n : {"hook_q", "hook_k", "hook_v", "hook_pattern", "hook_z"})
       names.push_back(p + "attn." + n);
   }
-  names.push_back("blocks." + std::to_string(cfg.n_layers - 1) + ".hook_resid_post");
+  // A model without layers has no block whose output the final stream is.
+  if (cfg.n_layers > 0) names.push_back("blocks." + std::to_string(cfg.n_layers - 1) + ".hook_resid_post");
   if (cfg.normalized()) names.push_back("ln_final.hook_normalized");
   if (keep_logits) names.push_back("hook_logits");
   names.push_back("hook_loss");
