@@ -10,6 +10,7 @@
 #include "analysis/row_loss.h"
 #include "analysis/snapshot_sweep.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/gemm.h"
 #include "model/forward.h"
 #include "model/ops/layernorm.h"
@@ -266,7 +267,7 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
   const int L = c.n_layers, H = c.n_heads;
   const int64_t n_chunks = (n_eval + batch - 1) / batch;
   IclSums total(1 + L * H);
-  std::string error;
+  FirstError error;
   const bool frozen = kind == AblationKind::pattern_preserving;
   // Buffers live per thread across chunks: a sweep runs thousands of chunks, and allocating the
   // caches for each one showed up as a tenth of the time in page faults.
@@ -325,13 +326,12 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
           }
 #pragma omp critical(cs_ablation_sums)
         total.merge(sums);
-      } catch (const std::exception& e) {
-#pragma omp critical(cs_ablation_sums)
-        if (error.empty()) error = e.what();
+      } catch (...) {
+        error.capture();
       }
     }
   }
-  if (!error.empty()) fail(error);
+  error.rethrow();
   return total.result(c, n_eval, kind);
 }
 

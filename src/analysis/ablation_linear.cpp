@@ -16,6 +16,7 @@
 #include "analysis/logit_variants.h"
 #include "analysis/row_loss.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/gemm.h"
 #include "model/ops/embed.h"
 #include "model/ops/projections.h"
@@ -349,7 +350,7 @@ HeadAblationIcl ablate_heads_icl_linear(const Params<T>& params, const std::vect
   const int64_t H = c.n_heads, D = c.d_model, nw = rows.size();
   const int64_t n_chunks = (n_eval + batch - 1) / batch;
   detail::IclSums total(1 + L * H);
-  std::string error;
+  FirstError error;
 #pragma omp parallel if (!omp_in_parallel() && n_chunks > 1)
   {
     Workspace<T> ws;
@@ -368,15 +369,14 @@ HeadAblationIcl ablate_heads_icl_linear(const Params<T>& params, const std::vect
         for (int64_t v = 0; v < 1 + L * H; ++v)
           detail::add_window_means(ws.losses.data() + v * nr, nb, rows, sums.early[size_t(v)],
                                    sums.late[size_t(v)]);
-      } catch (const std::exception& e) {
-#pragma omp critical(cs_ablation_linear)
-        if (error.empty()) error = e.what();
+      } catch (...) {
+        error.capture();
       }
     }
 #pragma omp critical(cs_ablation_linear)
     total.merge(sums);
   }
-  if (!error.empty()) fail(error);
+  error.rethrow();
   return total.result(c, n_eval, AblationKind::pattern_preserving);
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/gemm.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 
 namespace cs::analysis {
@@ -128,9 +129,10 @@ std::vector<CompositionPair> composition_scores(const Params<T>& p, const VocabG
       pr.l2 = l2;
       for (auto* m : {&pr.q, &pr.k, &pr.v, &pr.k_term_score})
         m->assign(H, std::vector<double>(H, 0.0));
+      FirstError error;
 #pragma omp parallel for collapse(2) schedule(dynamic, 1)
       for (size_t h1 = 0; h1 < H; ++h1)
-        for (size_t h2 = 0; h2 < H; ++h2) {
+        for (size_t h2 = 0; h2 < H; ++h2) try {
           const HeadSides &a = sides[l1][h1], &b = sides[l2][h2];
           pr.q[h1][h2] = score(a.ov, b.qk);
           pr.k[h1][h2] = score(a.ov, b.qk_t);
@@ -138,7 +140,10 @@ std::vector<CompositionPair> composition_scores(const Params<T>& p, const VocabG
           const Mat core =
               (w[l1][h1].W_O * w[l2][h2].W_K).transpose() * (VtG[l1][h1] * w[l2][h2].W_Q);
           pr.k_term_score[h1][h2] = copying_score(sorted_eigenvalues(core));
+        } catch (...) {
+          error.capture();
         }
+      error.rethrow();
       out.push_back(std::move(pr));
     }
   return out;

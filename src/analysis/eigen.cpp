@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/gemm.h"
+#include "core/parallel.h"
 
 namespace cs::analysis {
 
@@ -97,9 +98,14 @@ template <class T>
 std::vector<HeadSpectrum> all_head_spectra(const Params<T>& p, const VocabGrams& g) {
   const int H = p.cfg.n_heads, n = p.cfg.n_layers * H;
   std::vector<HeadSpectrum> out(static_cast<size_t>(n));
+  FirstError error;  // a solver that does not converge (non-finite weights) throws
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int i = 0; i < n; ++i)
-    out[size_t(i)] = head_spectrum(p.cfg, head_weights(p, i / H, i % H), g, i / H, i % H);
+  for (int i = 0; i < n; ++i) try {
+      out[size_t(i)] = head_spectrum(p.cfg, head_weights(p, i / H, i % H), g, i / H, i % H);
+    } catch (...) {
+      error.capture();
+    }
+  error.rethrow();
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace cs::analysis {
 
@@ -11,7 +12,7 @@ void for_each_snapshot(int64_t n, const std::function<Params<float>(int64_t)>& l
                        const Params<float>& first,
                        const std::function<void(int64_t, const Params<float>&)>& fn) {
   const Config& c = first.cfg;
-  std::string error;
+  FirstError error;
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t i = 0; i < n; ++i) {
     try {
@@ -20,12 +21,11 @@ void for_each_snapshot(int64_t n, const std::function<Params<float>(int64_t)>& l
                    p.cfg.d_vocab == c.d_vocab && p.cfg.n_ctx == c.n_ctx,
                "snapshot " << i << " has another shape than snapshot 0");
       fn(i, p);
-    } catch (const std::exception& e) {
-#pragma omp critical(cs_snapshot_sweep)
-      if (error.empty()) error = e.what();
+    } catch (...) {
+      error.capture();
     }
   }
-  if (!error.empty()) fail(error);
+  error.rethrow();
 }
 
 }  // namespace cs::analysis

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "io/atomic_file.h"
 #include "io/mapped_file.h"
@@ -181,8 +182,14 @@ TokenizeSummary tokenize_corpus(const Corpus& corpus, const Tokenizer& tok,
 
   std::vector<std::vector<int32_t>> enc(static_cast<size_t>(n_docs));
   // Documents vary from a few bytes to 200 KB: dynamic scheduling keeps both cores busy.
+  FirstError error;
 #pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t d = 0; d < n_docs; ++d) enc[size_t(d)] = tok.encode(corpus.docs[size_t(d)]);
+  for (int64_t d = 0; d < n_docs; ++d) try {
+      enc[size_t(d)] = tok.encode(corpus.docs[size_t(d)]);
+    } catch (...) {
+      error.capture();
+    }
+  error.rethrow();
 
   const std::vector<int64_t> order = stream_order(is_eval);
   TokenizeSummary s;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -255,6 +256,14 @@ std::vector<float> SafeTensors::get_f32(const std::string& name,
                                         const std::vector<int64_t>& shape) const {
   check_shape(name, shape);
   return get_f32(name);
+}
+std::vector<float> SafeTensors::get_finite_f32(const std::string& name,
+                                               const std::vector<int64_t>& shape) const {
+  std::vector<float> v = get_f32(name, shape);
+  const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
+  CS_CHECK(bad == v.end(), path_ << ": tensor '" << name << "' holds a non-finite value (" << *bad
+                                 << " at flat index " << (bad - v.begin()) << ")");
+  return v;
 }
 std::vector<double> SafeTensors::get_f64(const std::string& name) const {
   return convert_float<double>(get(name), path_, name);

@@ -38,6 +38,9 @@ class SafeTensors {
   // The shape overloads fail with a message naming the tensor, the expected and the stored shape.
   std::vector<float> get_f32(const std::string& name) const;
   std::vector<float> get_f32(const std::string& name, const std::vector<int64_t>& shape) const;
+  // get_f32 of weights: a NaN or infinity is an error naming the file, the tensor and the index,
+  // before it can surface far away (a solver that does not converge, NaN in every score).
+  std::vector<float> get_finite_f32(const std::string& name, const std::vector<int64_t>& shape) const;
   std::vector<double> get_f64(const std::string& name) const;
   std::vector<double> get_f64(const std::string& name, const std::vector<int64_t>& shape) const;
   std::vector<int32_t> get_i32(const std::string& name) const;

@@ -48,7 +48,7 @@ Params<float> read_snapshot(const std::string& path, const Config& cfg, Snapshot
     CS_CHECK(st.has(v.name), path << ": tensor '" << v.name << "' is missing");
     const auto& e = st.get(v.name);
     CS_CHECK(e.dtype == "F32", path << ": tensor '" << v.name << "' has dtype " << e.dtype << ", expected F32");
-    const auto w = st.get_f32(v.name, v.shape);
+    const auto w = st.get_finite_f32(v.name, v.shape);
     std::copy(w.begin(), w.end(), params.data.begin() + v.offset);
   }
   if (info) {

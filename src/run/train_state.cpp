@@ -42,9 +42,9 @@ TrainState read_train_state(const std::string& path, const ParamLayout& layout,
     fail(path + ": step, adam_t or sampler state is not a number");
   }
   const std::vector<int64_t> shape = {layout.total()};
-  s.params = st.get_f32("params", shape);
-  s.adam_m = st.get_f32("adam.m", shape);
-  s.adam_v = st.get_f32("adam.v", shape);
+  s.params = st.get_finite_f32("params", shape);
+  s.adam_m = st.get_finite_f32("adam.m", shape);
+  s.adam_v = st.get_finite_f32("adam.v", shape);
   return s;
 }
 

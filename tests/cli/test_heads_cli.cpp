@@ -15,6 +15,8 @@
 #include "../common/run_cli.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
+#include "run/run_dir.h"
+#include "io/safetensors.h"
 
 namespace {
 
@@ -191,6 +193,36 @@ TEST_F(HeadsCli, BadSnapshotIsOneClearError) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("no snapshot at step 999"), std::string::npos) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+// A weight that went bad on disk: every command that reads the snapshot stops with one line that
+// names the file and the tensor, before any analysis runs (an eigenvalue solver fed a NaN used to
+// abort the process from inside a parallel loop).
+TEST_F(HeadsCli, NonFiniteSnapshotIsOneClearErrorForEveryCommand) {
+  const fs::path bad = root / "non-finite";
+  fs::remove_all(bad);
+  fs::copy(run, bad, fs::copy_options::recursive);
+  const std::string last = cs::run::RunDir(bad.string()).snapshot_path(cs::run::RunDir(bad.string()).snapshot_steps().back());
+  {
+    const cs::io::SafeTensors st = cs::io::SafeTensors::open(last);
+    cs::io::SafeTensorsWriter w;
+    for (const auto& [k, v] : st.metadata()) w.set_metadata(k, v);
+    std::vector<std::vector<float>> keep;
+    for (const std::string& name : st.names()) {
+      keep.push_back(st.get_f32(name));
+      if (name == "blocks.1.attn.W_O") keep.back()[3] = NAN;
+      w.add_f32(name, st.get(name).shape, keep.back().data());
+    }
+    w.write(last + ".tmp");
+  }
+  fs::rename(last + ".tmp", last);
+  for (const std::string cmd : {"heads", "circuits", "paths", "ablate --snapshots last", "probes", "analyze"}) {
+    const cs::test::CliResult r = run_cli(cmd + " " + bad.string() + " --threads 2");
+    EXPECT_EQ(r.code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find(last + ": tensor 'blocks.1.attn.W_O' holds a non-finite value (nan at flat index 3)"),
+              std::string::npos) << cmd << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << cmd << ": " << r.output;
+  }
 }
 
 }  // namespace
