@@ -60,6 +60,20 @@ struct Axes {
   LegendPlace legend = LegendPlace::TopRight;
 };
 
+// A panel over training tokens on a log axis with dashed reference lines: the frame of every
+// over-training picture.
+inline Axes over_tokens(std::string title, std::string y_label, LegendPlace legend,
+                        std::vector<double> h_lines = {0.0}) {
+  Axes a;
+  a.title = std::move(title);
+  a.x_label = "training tokens (log)";
+  a.y_label = std::move(y_label);
+  a.x_scale = Scale::Log;
+  a.h_lines = std::move(h_lines);
+  a.legend = legend;
+  return a;
+}
+
 // Panels stacked top to bottom, sharing the width.
 struct Figure {
   std::string title;  // above all panels; also the SVG <title>

@@ -29,14 +29,8 @@ Color heat(double v) {
 Axes score_panel(const analysis::HeadsOverTraining& h, const std::vector<double>& values,
                  double threshold, const std::string& title, const std::string& y_label,
                  const analysis::IclResult* icl) {
-  Axes a;
-  a.title = title;
-  a.x_label = "training tokens";
-  a.y_label = y_label;
-  a.x_scale = Scale::Log;
+  Axes a = over_tokens(title, y_label, LegendPlace::TopLeft, {threshold});
   a.y_range = std::make_pair(0.0, 1.0);
-  a.h_lines = {threshold};
-  a.legend = LegendPlace::TopLeft;
   const int64_t LH = int64_t(h.n_layers) * h.n_heads, S = int64_t(h.steps.size());
   size_t colour = 0;
   // Grey heads first so the coloured ones are drawn on top.
@@ -70,13 +64,7 @@ Figure heads_over_training_figure(const analysis::HeadsOverTraining& h,
   f.title = "Heads over training";
   f.panel_height = 300;
   if (icl) {
-    Axes a;
-    a.title = "ICL score (late minus early token loss)";
-    a.x_label = "training tokens";
-    a.y_label = "nats";
-    a.x_scale = Scale::Log;
-    a.h_lines = {0.0};
-    a.legend = LegendPlace::None;
+    Axes a = over_tokens("ICL score (late minus early token loss)", "nats", LegendPlace::None);
     Series s;
     s.x = as_x(icl->tokens);
     s.y = icl->icl_score;
@@ -97,13 +85,8 @@ Figure ablation_over_training_figure(const analysis::IclAblationSweep& sweep,
                                      const std::vector<double>& prefix_matching) {
   Figure f;
   f.title = "ICL score change when each head is ablated (" + analysis::to_string(sweep.kind) + ")";
-  Axes a;
-  a.title = "Δ ICL score per head; colour: prefix-matching score at the last snapshot";
-  a.x_label = "training tokens";
-  a.y_label = "Δ ICL (nats); > 0: the head carries in-context learning";
-  a.x_scale = Scale::Log;
-  a.h_lines = {0.0};
-  a.legend = LegendPlace::TopLeft;
+  Axes a = over_tokens("Δ ICL score per head; colour: prefix-matching score at the last snapshot",
+                       "Δ ICL (nats); > 0: the head carries in-context learning", LegendPlace::TopLeft);
   const int64_t LH = int64_t(sweep.n_layers) * sweep.n_heads, S = int64_t(tokens.size());
   // Legend entries for the heads that matter most at the end: the three largest |ΔICL|.
   std::vector<int64_t> order(static_cast<size_t>(LH));

@@ -149,13 +149,7 @@ Figure icl_score_figure(const analysis::IclResult& icl) {
 Figure icl_derivatives_figure(const analysis::IclResult& icl) {
   Figure f;
   f.title = "ICL score: derivatives over log training tokens";
-  Axes d1;
-  d1.title = "first derivative";
-  d1.x_label = "training tokens (log)";
-  d1.y_label = "d score / d ln(tokens)";
-  d1.x_scale = Scale::Log;
-  d1.h_lines = {0};
-  d1.legend = LegendPlace::BottomRight;
+  Axes d1 = over_tokens("first derivative", "d score / d ln(tokens)", LegendPlace::BottomRight);
   Series s1;
   s1.x = as_double(icl.tokens);
   s1.y = icl.d_icl_d_logtokens;
@@ -175,11 +169,7 @@ Figure loss_curve_figure(const LossLog& log, const analysis::LossCurveAnalysis& 
                          const std::optional<analysis::PhaseChange>& phase_change) {
   Figure f;
   f.title = "Training loss";
-  Axes loss;
-  loss.title = "training loss vs tokens";
-  loss.x_label = "training tokens (log)";
-  loss.y_label = "loss (nats)";
-  loss.x_scale = Scale::Log;
+  Axes loss = over_tokens("training loss vs tokens", "loss (nats)", LegendPlace::TopRight, {});
   const LossLog thin = thinned(log, 4000);
   Series raw;
   raw.label = "logged";
@@ -202,12 +192,8 @@ Figure loss_curve_figure(const LossLog& log, const analysis::LossCurveAnalysis& 
     loss.spans.push_back(
         {curve.bump->start_tokens, curve.bump->end_tokens, "bump (non-convex)", kBump});
 
-  Axes d2;
-  d2.title = "curvature: negative = non-convex";
-  d2.x_label = "training tokens (log)";
-  d2.y_label = "d² loss / d ln(tokens)²";
-  d2.x_scale = Scale::Log;
-  d2.h_lines = {0};
+  Axes d2 = over_tokens("curvature: negative = non-convex", "d² loss / d ln(tokens)²",
+                        LegendPlace::TopRight);
   Series s;
   s.x = curve.tokens;
   s.y = curve.d2_loss_d_logtokens2;
@@ -224,7 +210,6 @@ Figure loss_curve_figure(const LossLog& log, const analysis::LossCurveAnalysis& 
   }
   for (const analysis::NonConvexSpan& span : curve.non_convex_spans)
     d2.spans.push_back({span.start_tokens, span.end_tokens, "", kBump});
-  d2.legend = LegendPlace::TopRight;
   f.panels = {loss, d2};
   return f;
 }
@@ -233,18 +218,10 @@ Figure icl_comparison_figure(const std::vector<NamedRun>& runs) {
   CS_CHECK(!runs.empty(), "a comparison needs at least one run");
   Figure f;
   f.title = "In-context learning across runs";
-  Axes icl;
-  icl.title = "ICL score (shaded: each run's phase change)";
-  icl.x_label = "training tokens (log)";
-  icl.y_label = "ICL score (nats)";
-  icl.x_scale = Scale::Log;
-  icl.h_lines = {0};
-  icl.legend = LegendPlace::BottomLeft;
-  Axes loss;
-  loss.title = "training loss (binned and smoothed; the early fall runs off the top)";
-  loss.x_label = "training tokens (log)";
-  loss.y_label = "loss (nats)";
-  loss.x_scale = Scale::Log;
+  Axes icl = over_tokens("ICL score (shaded: each run's phase change)", "ICL score (nats)",
+                         LegendPlace::BottomLeft);
+  Axes loss = over_tokens("training loss (binned and smoothed; the early fall runs off the top)",
+                          "loss (nats)", LegendPlace::TopRight, {});
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < runs.size(); ++i) {
     const NamedRun& r = runs[i];
