@@ -59,6 +59,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--state-every-steps", o->state_every_steps, "Also write the resume state every N steps (0: off)")->capture_default_str();
   cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last state");
   cmd->add_flag("--force", o->force, "Replace a run already in --out");
+  cmd->add_flag("--skip-nonfinite", o->skip_nonfinite,
+                "Skip a step whose loss or gradient is not finite (no update) instead of stopping the run");
   cmd->callback([o, pos, norm, tokens_budget] {
     o->rc.model.positional_embedding_type = parse_positions(*pos);
     o->rc.model.normalization_type = parse_normalization(*norm);

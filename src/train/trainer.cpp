@@ -127,6 +127,12 @@ class MetricsLog {
  public:
   MetricsLog(run::RunWriter& out, int64_t every, int64_t tokens_per_step, int64_t step)
       : out_(out), every_(every), tokens_per_step_(tokens_per_step), step0_(step) {}
+  // A step left out for a non-finite loss or gradient: a line of its own, so a reader sees where.
+  void skipped(int64_t step) {
+    out_.append_metrics({{"step", step}, {"skipped", "non-finite loss or gradient"}, {"skipped_total", ++skipped_}});
+  }
+  int64_t skipped_total() const { return skipped_; }
+
   void record(int64_t step, int64_t last_step, double loss, double lr, double grad_norm) {
     loss_sum_ += loss;
     ++count_;
@@ -148,7 +154,7 @@ class MetricsLog {
   run::RunWriter& out_;
   int64_t every_, tokens_per_step_, step0_;
   double loss_sum_ = 0;
-  int64_t count_ = 0;
+  int64_t count_ = 0, skipped_ = 0;
   Clock::time_point t0_ = Clock::now();
 };
 
@@ -243,9 +249,15 @@ TrainResult train(const TrainOptions& o) {
       const MatmulPrecisionScope scope(precision);
       return forward_backward(s.params, acts, s.grads);
     }();
-    CS_CHECK(std::isfinite(loss), "training diverged at step " << s.step << " (loss " << loss
-                                                                << "); lower --lr (now " << ts.lr << ")");
     const double grad_norm = s.opt.clip(s.grads);
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+      // The update is not made, so the weights, snapshots and resume state so far stay good.
+      CS_CHECK(o.skip_nonfinite, "training diverged at step " << s.step << " (loss " << loss << ", gradient norm "
+                                     << grad_norm << "); the snapshots and resume state so far are kept; "
+                                     << "lower --lr (now " << ts.lr << ") or pass --skip-nonfinite");
+      metrics.skipped(s.step + 1);
+      continue;
+    }
     s.opt.step(s.params, s.grads, lr);
 
     last_loss = loss;
@@ -261,7 +273,11 @@ TrainResult train(const TrainOptions& o) {
   }
   run::write_train_state(state_file, s.saved(rc.run_id));
   progress.finish();
-  return finish(s.step, ts.steps, tokens_per_step, last_loss, progress, wall0, state_file);
+  TrainResult r = finish(s.step, ts.steps, tokens_per_step, last_loss, progress, wall0, state_file);
+  r.skipped_steps = metrics.skipped_total();
+  if (r.skipped_steps > 0)
+    progress.note(std::to_string(r.skipped_steps) + " steps skipped for a non-finite loss or gradient (metrics.jsonl)");
+  return r;
 }
 
 }  // namespace cs

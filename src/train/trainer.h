@@ -24,6 +24,9 @@ struct TrainOptions {
   int64_t state_every_steps = 0;  // 0: time cadence only
   int64_t log_every = 10;
   int eval_batch = 8;
+  // A step whose loss or gradient is not finite is skipped (no update; counted in metrics.jsonl)
+  // instead of stopping the run.
+  bool skip_nonfinite = false;
   std::string label = "train";
 };
 
@@ -34,6 +37,7 @@ struct TrainResult {
   double tokens_per_second = 0;
   double wall_seconds = 0;
   bool interrupted = false;
+  int64_t skipped_steps = 0;  // non-finite steps skipped (skip_nonfinite)
 };
 
 // Throws cs::Error on bad input. On SIGINT/SIGTERM the state is saved and interrupted is set.

@@ -222,5 +222,32 @@ TEST(TrainCli, PythonReadsTheRunAndAgreesOnTheLoss) {
   EXPECT_GT(j.at("mean_loss").get<double>(), 1.0);
 }
 
+// A learning rate far too large: the loss is not finite within a few steps. The run stops there
+// with one line naming the step, no update is made, and what was written stays loadable; with
+// --skip-nonfinite the bad steps are skipped, counted in metrics.jsonl, and the run finishes.
+TEST(TrainCli, NonFiniteStepStopsTheRunOrIsSkipped) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), run = tmp / "run";
+  const std::string args = "train --corpus " + corpus + " --out " + run + kModel + " --steps 20 --lr 1e30";
+  test::CliResult r = test::run_cli(args);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("training diverged at step "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--skip-nonfinite"), std::string::npos) << r.output;
+  const run::RunDir dir(run);
+  ASSERT_FALSE(dir.snapshot_steps().empty());
+  for (int64_t step : dir.snapshot_steps()) EXPECT_NO_THROW(dir.snapshot(step)) << step;  // all finite
+
+  r = test::run_cli(args + " --force --skip-nonfinite");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("steps skipped for a non-finite loss or gradient"), std::string::npos) << r.output;
+  std::ifstream f(run + "/metrics.jsonl");
+  std::string line;
+  int skipped = 0;
+  while (std::getline(f, line)) skipped += line.find("\"skipped\"") != std::string::npos;
+  EXPECT_GE(skipped, 1);
+  const run::RunDir replaced(run);  // a new run: RunDir keeps the config it read first
+  for (int64_t step : replaced.snapshot_steps()) EXPECT_NO_THROW(replaced.snapshot(step)) << step;
+}
+
 }  // namespace
 }  // namespace cs
