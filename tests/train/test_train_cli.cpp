@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "../io/temp_dir.h"
 #include <nlohmann/json.hpp>
 
+#include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "run/run_dir.h"
@@ -247,6 +249,32 @@ TEST(TrainCli, NonFiniteStepStopsTheRunOrIsSkipped) {
   EXPECT_GE(skipped, 1);
   const run::RunDir replaced(run);  // a new run: RunDir keeps the config it read first
   for (int64_t step : replaced.snapshot_steps()) EXPECT_NO_THROW(replaced.snapshot(step)) << step;
+}
+
+// A disk that fills up mid-write (a file size limit stands in for it): the resume state cannot be
+// written; the run stops with one line naming the file, the previous state stays intact, nothing
+// half-written is left, and a later --resume with room again finishes exactly as an uninterrupted run.
+TEST(TrainCli, AFullDiskLeavesThePreviousFilesIntact) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), run = tmp / "run", straight = tmp / "straight";
+  const std::string args = " --corpus " + corpus + kModel + " --steps 2000 --state-every-steps 100";
+  ASSERT_EQ(test::run_cli("train --out " + straight + args).code, 0);
+  ASSERT_NE(interrupt_run("--out " + run + args, run, 150, SIGINT), -1) << "finished before the interrupt";
+  const std::string state = run::RunDir(run).path(File::state), before = io::read_file(state);
+  // Below the state's size, above a snapshot's (a third of it): only the state write fails.
+  const std::string limit = std::to_string(before.size() / 1024 - 4);
+  const std::string out = tmp / "out.txt";
+  const int status = std::system(("sh -c \"trap '' XFSZ; ulimit -f " + limit + "; exec " + CS_BINARY +
+                                  " train --out " + run + " --resume\" > " + out + " 2>&1").c_str());
+  const std::string output = io::read_file(out);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << ": " << output;
+  EXPECT_NE(output.find("cannot write " + state), std::string::npos) << output;
+  EXPECT_EQ(io::read_file(state), before) << "the previous state must be intact";
+  for (const auto& e : std::filesystem::directory_iterator(run + "/snapshots"))
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path() << " left behind";
+  const test::CliResult r = test::run_cli("train --out " + run + " --resume");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(weights(run::RunDir(straight).snapshot_path(2000)), weights(run::RunDir(run).snapshot_path(2000)));
 }
 
 }  // namespace
