@@ -2,7 +2,7 @@
 # Speed of the analyses (docs/circuits.md, docs/evaluators.md) against their budgets, on 2
 # threads: weight-only circuits on the attn-only-2l shape, evaluators and path expansion on 64
 # sequences of 512 tokens of it, the ablation sweep over the demo's 2-layer model. Writes the
-# "## Analyses" section of docs/benchmarks.md (the rest of the file is left as it is).
+# "## Analyses" section of docs/benchmarks.md (the sections before and after it are left as they are).
 # Usage: bench/run_analysis_benchmarks.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,10 +56,14 @@ lines = [
 ]
 path = "docs/benchmarks.md"
 text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+# Only this section is replaced; later sections (other benchmarks' notes) are kept.
 cut = text.find("\n## Analyses")
+rest = ""
 if cut >= 0:
+    after = text.find("\n## ", cut + 1)
+    rest = text[after:] if after >= 0 else ""
     text = text[:cut + 1]
-open(path, "w").write(text.rstrip("\n") + "\n\n" + "\n".join(lines))
+open(path, "w").write(text.rstrip("\n") + "\n\n" + "\n".join(lines).rstrip("\n") + "\n" + rest)
 print("\n".join(lines))
 PY
 rm -rf "$out"
