@@ -10,6 +10,8 @@ packages=(
   python3-torch python3-numpy
   # The Python module (pybind11 against Debian's python3) and its tests.
   pybind11-dev python3-dev python3-pytest
+  # The viewer's browser test: headless Chromium driven by Selenium.
+  chromium chromium-driver python3-selenium
   # The built-in training corpus (docs/corpus.md): documentation sources read in place, and the
   # Python standard library's sources that the demo mixes in (python-source:).
   python3.11-doc linux-doc-6.1 libpython3.11-stdlib

@@ -15,6 +15,8 @@ void register_ablate(CLI::App& app);
 void register_paths(CLI::App& app);
 void register_probes(CLI::App& app);
 void register_analyze(CLI::App& app);
+void register_report(CLI::App& app);
+void register_serve(CLI::App& app);
 
 // What every analysis command takes: RUN (an existing run folder), --snapshot STEP|last (unless
 // snapshot is null) and --threads (0: every core).

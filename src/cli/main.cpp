@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   cs::cli::register_paths(app);
   cs::cli::register_probes(app);
   cs::cli::register_analyze(app);
+  cs::cli::register_report(app);
+  cs::cli::register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -24,7 +24,7 @@ enum class File {
   skip_destinations, skip_destination_values, skip_outputs, skip_output_values, composition_q,
   composition_k, composition_v, induction_scatter, ov_eigenvalues_picture,
   qk_eigenvalues_picture, copying_scores_picture, induction_scatter_picture,
-  paths, ablation_icl, ablation_icl_array, ablation_icl_picture, probes, analyze,
+  paths, ablation_icl, ablation_icl_array, ablation_icl_picture, probes, analyze, report_html,
   // Several runs compared (`icl A B`, the demo).
   icl_comparison_picture, demo_summary,
 };
@@ -96,6 +96,7 @@ inline constexpr FileName kFiles[] = {
     {File::ablation_icl_picture, "analysis/ablation_icl", "ΔICL over training or per head"},
     {File::probes, "analysis/probes.json", "the probes' answer losses and head shares"},
     {File::analyze, "analysis/analyze.json", "what `analyze` ran, on which snapshot, in how long"},
+    {File::report_html, "analysis/report.html", "`report`: every analysis on one self-contained page"},
 
     {File::icl_comparison_picture, "icl_comparison", "ICL score of several runs"},
     {File::demo_summary, "summary.json", "the demo's verdict"},

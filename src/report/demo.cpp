@@ -18,6 +18,7 @@
 #include "data/tokens.h"
 #include "io/atomic_file.h"
 #include "report/demo_verdict.h"
+#include "report/html_report.h"
 #include "report/icl_runs.h"
 #include "train/trainer.h"
 
@@ -115,6 +116,16 @@ std::string utc_now() {
   return buf;
 }
 
+// Every analysis of one model (over training when its snapshots are there), its report page, and
+// its part of summary.json.
+nlohmann::json analyse_model(const run::RunDir& run, bool over_training, const ModelIcl& icl, const AnalyzeFn& analyze) {
+  AnalyzeOptions options;
+  options.over_training = over_training;
+  const Analyses analyses = analyze(run.root(), options);
+  std::printf("report: %s\n", write_report(run, analyses).c_str());
+  return model_json(run, analyses, icl);
+}
+
 // The pair `demo --full` trained once, shipped with the source (models/demo-full: the last
 // snapshot of each model, its ICL and heads-over-training results, not its per-sequence losses).
 // Copied into the demo folder and analysed there, so the quick demo also shows a model that went
@@ -129,8 +140,7 @@ nlohmann::json analyse_loaded(const std::string& from, const std::string& out, c
   nlohmann::json models = nlohmann::json::array();
   for (int L : {1, 2}) {
     const run::RunDir run(dest + "/" + std::to_string(L) + "l");
-    const Analyses analyses = analyze(run.root(), {});
-    models.push_back(model_json(run, analyses, model_icl(run)));
+    models.push_back(analyse_model(run, false, model_icl(run), analyze));
   }
   const nlohmann::json v = verdict(models);
   print_verdict(models, v);
@@ -141,6 +151,26 @@ bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_
   if (!data::is_token_dir(dir)) return false;
   const auto j = nlohmann::json::parse(io::read_file(dir + "/" + file_name(File::token_meta)));
   return j.value("corpus", "") == corpus_label && j.value("d_vocab", 0) == d_vocab && j.value("seed", uint64_t(0)) == seed;
+}
+
+// The demo's token folder. Tokens are reused across demo runs when they came from the same named
+// corpora, vocabulary and seed; a corpus given by path may have changed, so it is always read again.
+std::string demo_tokens(const DemoRecipe& r, const DemoOptions& a) {
+  const std::string tokens = a.out + "/" + file_name(File::tokens_dir);
+  data::PrepareOptions prep;
+  prep.corpus = a.corpus.empty() ? r.corpora : std::vector<std::string>{a.corpus};
+  prep.bytes = a.bytes;
+  prep.d_vocab = r.d_vocab;
+  prep.seed = a.seed;
+  prep.threads = a.threads;
+  std::string label;
+  for (const auto& c : prep.corpus) label += (label.empty() ? "" : " + ") + c;
+  if (!a.corpus.empty() || !same_tokens(tokens, label, a.bytes ? 257 : r.d_vocab, a.seed)) {
+    std::fprintf(stderr, "demo: tokenizing %s\n", label.c_str());
+    fs::remove_all(tokens);
+    data::prepare_tokens(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
+  }
+  return tokens;
 }
 
 }  // namespace
@@ -155,24 +185,8 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
   CS_CHECK(load || a.full || a.pretrained == "none" || default_pair,
            "--pretrained " << a.pretrained << ": no summary.json there (a folder written by scripts/ship-full-demo.sh)");
   fs::create_directories(a.out);
-  const std::string tokens = a.out + "/tokens";
-  const bool bytes = a.bytes;
-  const int d_vocab = bytes ? 257 : r.d_vocab;
-  data::PrepareOptions prep;
-  prep.corpus = a.corpus.empty() ? r.corpora : std::vector<std::string>{a.corpus};
-  prep.bytes = bytes;
-  prep.d_vocab = r.d_vocab;
-  prep.seed = a.seed;
-  prep.threads = a.threads;
-  std::string label;
-  for (const auto& c : prep.corpus) label += (label.empty() ? "" : " + ") + c;
-  // Tokens are reused across demo runs when they came from the same named corpora, vocabulary
-  // and seed; a corpus given by path may have changed, so it is always read again.
-  if (!a.corpus.empty() || !same_tokens(tokens, label, d_vocab, a.seed)) {
-    std::fprintf(stderr, "demo: tokenizing %s\n", label.c_str());
-    fs::remove_all(tokens);
-    data::prepare_tokens(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
-  }
+  const std::string tokens = demo_tokens(r, a);
+  const int d_vocab = a.bytes ? 257 : r.d_vocab;
   std::fprintf(stderr, "demo: recipe '%s': d_model %d, %d heads x %d, n_ctx %d, vocab %d, %s positions, %s, "
                "batch %d, lr %g, %lld steps per model\n", r.name, r.d_model, r.n_heads, r.d_head, r.n_ctx,
                d_vocab, r.positions, r.normalization, r.batch, r.lr,
@@ -187,10 +201,7 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
   icl.out = a.out;
   const auto results = run_icl(icl);
   for (size_t i = 0; i < results.size(); ++i) {
-    AnalyzeOptions options;
-    options.over_training = true;
-    const Analyses analyses = analyze(dirs[i], options);
-    nlohmann::json m = model_json(run::RunDir(dirs[i]), analyses, model_icl(results[i].icl));
+    nlohmann::json m = analyse_model(run::RunDir(dirs[i]), true, model_icl(results[i].icl), analyze);
     m["final_loss"] = trained[i].final_loss;
     m["wall_seconds"] = trained[i].wall_seconds;
     m["tokens_per_second"] = trained[i].tokens_per_second;

@@ -1,0 +1,161 @@
+#include "viewer/head_view.h"
+
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+#include "analysis/circuit_sources.h"
+#include "analysis/circuits_report.h"
+#include "analysis/heads_report.h"
+#include "analysis/model_circuits.h"
+#include "core/error.h"
+
+namespace cs::viewer {
+
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+ojson number(double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); }
+
+// The evaluators need the run's evaluation text and token counts; a run shipped without them
+// still has its circuits, with the weight-only previous-token stand-in.
+std::optional<analysis::HeadsReport> evaluate_heads(const run::Snapshot& snap, const run::RunDir& run,
+                                                    const analysis::ModelCircuits& circuits, int text_sequences,
+                                                    std::string& note) {
+  try {
+    analysis::HeadsOptions ho;
+    ho.text_sequences = text_sequences;
+    return analysis::heads(snap, run, circuits, ho);
+  } catch (const Error& e) {
+    note = std::string("head evaluators unavailable: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+// Skip-trigram sources are the run's most frequent training tokens: without its token counts
+// the spectra and composition still stand.
+analysis::CircuitsAnalysis circuit_analysis(const analysis::ModelCircuits& circuits, const Config& c,
+                                            const run::RunDir& run, const data::Tokenizer& tok,
+                                            const HeadViewOptions& o, const analysis::HeadsReport* heads) {
+  analysis::CircuitsOptions co;
+  co.composition = c.n_layers >= 2;
+  co.skip.per_head = o.skip_trigrams;
+  analysis::CircuitSources sources;
+  try {
+    sources = analysis::circuit_sources(run, &tok, {}, o.n_sources);
+  } catch (const Error& e) {
+    co.skip_trigrams = false;
+    sources.note = std::string("skip-trigrams unavailable: ") + e.what();
+  }
+  const std::optional<analysis::PrevTokenScores> prev =
+      heads ? std::optional(heads->previous_token()) : std::nullopt;
+  return analysis::analyze_circuits(circuits, sources.ids, sources.note, co, prev);
+}
+
+ojson common_json(int64_t step, const analysis::HeadsReport* heads, const std::string& heads_note,
+                  const analysis::CircuitsAnalysis& ca, const ojson& cj) {
+  ojson j;
+  j["snapshot_step"] = step;
+  if (heads) j["thresholds"] = heads->thresholds.to_json();
+  if (!heads_note.empty()) j["heads_note"] = heads_note;
+  j["skip_trigram_sources"] = ca.sources_note;
+  j["qk_circuit"] = cj["qk_circuit"];
+  j["caveat"] = cj["caveat"];
+  if (!ca.composition_skipped.empty())
+    j["composition_note"] = ca.composition_skipped;
+  else
+    j["composition_baseline"] = {{"mean", ca.baseline.mean}, {"std", ca.baseline.std},
+                                 {"samples", ca.baseline.samples}};
+  return j;
+}
+
+ojson scores_json(const analysis::HeadsReport* heads, const analysis::HeadSpectrum& spectrum, int l, int h) {
+  ojson scores;
+  if (heads) {
+    const analysis::HeadScores s = heads->scores(l, h);
+    const analysis::HeadEvaluation& e = heads->evaluation;
+    scores["prefix_matching"] = number(s.prefix_matching);
+    scores["previous_token"] = number(s.previous_token);
+    scores["positional"] = number(s.positional);
+    scores["copying_r"] = number(s.copying_r);
+    scores["copying_scaled"] = number(e.at(e.copying_scaled, l, h));
+  }
+  scores["ov_copying_score"] = number(spectrum.ov_copying_score);
+  scores["qk_copying_score"] = number(spectrum.qk_copying_score);
+  return scores;
+}
+
+// Which later heads read head (l, h)'s output (into), and which earlier heads it reads (from), by
+// Q-, K- and V-composition score.
+ojson head_composition(const std::vector<analysis::CompositionPair>& pairs, int l, int h, int n_heads) {
+  auto entry = [](const analysis::CompositionPair& pr, int layer, int head, int h1, int h2) {
+    return ojson{{"layer", layer}, {"head", head}, {"q", pr.q[size_t(h1)][size_t(h2)]},
+                 {"k", pr.k[size_t(h1)][size_t(h2)]}, {"v", pr.v[size_t(h1)][size_t(h2)]}};
+  };
+  ojson into = ojson::array(), from = ojson::array();
+  for (const analysis::CompositionPair& pr : pairs) {
+    if (pr.l1 == l)
+      for (int h2 = 0; h2 < n_heads; ++h2) into.push_back(entry(pr, pr.l2, h2, h, h2));
+    if (pr.l2 == l)
+      for (int h1 = 0; h1 < n_heads; ++h1) from.push_back(entry(pr, pr.l1, h1, h1, h));
+  }
+  return {{"into", into}, {"from", from}};
+}
+
+// Head (l, h)'s panel: `hc` is its entry in circuits_json; `heads` is null where the evaluators
+// could not run.
+ojson head_json(int l, int h, int n_heads, const analysis::HeadsReport* heads, const analysis::CircuitsAnalysis& ca,
+                const ojson& hc) {
+  ojson j;
+  j["layer"] = l;
+  j["head"] = h;
+  j["name"] = std::to_string(l) + "." + std::to_string(h);
+  j["kinds"] = heads ? ojson(heads->kinds(l, h)) : ojson::array();
+  j["scores"] = scores_json(heads, ca.spectra[size_t(l * n_heads + h)], l, h);
+  j["eigenvalues"] = {{"ov", hc["ov_eigenvalues"]}, {"qk", hc["qk_eigenvalues"]}};
+  j["ov_norm"] = hc["ov_norm"];
+  j["qk_part_norms"] = hc["qk_part_norms"];
+  j["skip_trigrams"] = hc["skip_trigrams"];
+  j["composition"] = head_composition(ca.pairs, l, h, n_heads);
+  for (const analysis::InductionAxis& ax : ca.axes)
+    if (ax.layer == l && ax.head == h) j["induction_qk"] = {{"score", number(ax.score)}, {"trace", number(ax.trace)}};
+  return j;
+}
+
+}  // namespace
+
+HeadsView::HeadsView(std::shared_ptr<const run::Snapshot> snap, const run::RunDir& run,
+                     const data::Tokenizer& tok, const HeadViewOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Config& c = snap->params.cfg;
+  n_layers_ = c.n_layers;
+  n_heads_ = c.n_heads;
+  if (n_layers_ == 0) return;
+  // ModelCircuits may keep a reference to the weights: `snap` outlives it here.
+  const analysis::ModelCircuits circuits(snap->params);
+  std::string heads_note;
+  const std::optional<analysis::HeadsReport> heads = evaluate_heads(*snap, run, circuits, o.text_sequences, heads_note);
+  const analysis::HeadsReport* evaluated = heads ? &*heads : nullptr;
+  const analysis::CircuitsAnalysis ca = circuit_analysis(circuits, c, run, tok, o, evaluated);
+  const ojson cj = analysis::circuits_json(ca, &tok);
+
+  common_ = common_json(snap->info.step, evaluated, heads_note, ca, cj);
+  for (int l = 0; l < n_layers_; ++l)
+    for (int h = 0; h < n_heads_; ++h)
+      heads_.push_back(head_json(l, h, n_heads_, evaluated, ca, cj["heads"][size_t(l * n_heads_ + h)]));
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+nlohmann::ordered_json HeadsView::summary() const {
+  nlohmann::ordered_json j = common_;
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const nlohmann::ordered_json& h : heads_)
+    rows.push_back({{"layer", h["layer"]}, {"head", h["head"]}, {"name", h["name"]},
+                    {"kinds", h["kinds"]}, {"scores", h["scores"]}});
+  j["heads"] = rows;
+  j["seconds"] = seconds;
+  return j;
+}
+
+}  // namespace cs::viewer
