@@ -54,8 +54,8 @@ fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
-mount --bind /dev "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"
+# Recursively, so /dev/pts and /dev/shm come along (the browser tests use shared memory).
+mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
 
 git clone --quiet --no-hardlinks "$repo" "$root/root/circuitscope"
 git -C "$root/root/circuitscope" checkout --quiet "$commit"
