@@ -52,6 +52,9 @@ if ls /etc/apt/sources.list.d/*.sources >/dev/null 2>&1; then
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/"
 fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# debootstrap writes no /etc/hosts; an installed Debian has one naming localhost (the browser tests
+# reach chromedriver through it).
+[ -f "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
 # Recursively, so /dev/pts and /dev/shm come along (the browser tests use shared memory).
