@@ -184,7 +184,7 @@ std::vector<float> NpyArray::to_float() const {
   const int64_t n = numel();
   std::vector<float> out(static_cast<size_t>(n));
   if (dtype == "<f4") {
-    std::memcpy(out.data(), bytes.data(), size_t(n) * 4);
+    if (n > 0) std::memcpy(out.data(), bytes.data(), size_t(n) * 4);  // an empty vector's data() may be null
     return out;
   }
   if (dtype == "<f2") {
