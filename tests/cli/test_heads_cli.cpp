@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "../common/word_corpus.h"
 #include "../common/run_cli.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
@@ -34,17 +35,7 @@ class HeadsCli : public ::testing::Test {
     root = fs::temp_directory_path() / ("cs-heads-cli-" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
-    std::mt19937 rng(5);
-    std::string corpus;
-    for (int d = 0; d < 120; ++d) {
-      std::string doc;
-      while (doc.size() < 150) {
-        std::string word;
-        for (int k = 0; k < 2 + int(rng() % 5); ++k) word += char('a' + rng() % 20);
-        doc += word + (rng() % 3 ? " " : " " + word + " ");  // some words come twice
-      }
-      corpus += (d ? "\n\f\n" : "") + doc;
-    }
+    const std::string corpus = cs::test::word_corpus();
     std::ofstream((root / "corpus.txt").string()) << corpus;
     run = root / "run";
     const cs::test::CliResult r = run_cli(

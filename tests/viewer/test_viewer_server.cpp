@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/word_corpus.h"
 #include "../common/run_cli.h"
 #include "core/error.h"
 #include "data/tokenizer.h"
@@ -83,17 +84,7 @@ class ViewerServer : public ::testing::Test {
     root = fs::temp_directory_path() / ("cs-viewer-" + std::to_string(::getpid()));
     fs::remove_all(root);
     fs::create_directories(root);
-    std::mt19937 rng(5);
-    std::string corpus;
-    for (int d = 0; d < 120; ++d) {
-      std::string doc;
-      while (doc.size() < 150) {
-        std::string word;
-        for (int k = 0; k < 2 + int(rng() % 5); ++k) word += char('a' + rng() % 20);
-        doc += word + (rng() % 3 ? " " : " " + word + " ");
-      }
-      corpus += (d ? "\n\f\n" : "") + doc;
-    }
+    const std::string corpus = cs::test::word_corpus();
     std::ofstream((root / "corpus.txt").string()) << corpus;
     run2 = root / "two";
     run1 = root / "one";
