@@ -45,6 +45,7 @@
 #include "analysis/run_inputs.h"
 #include "core/error.h"
 #include "core/gemm.h"  // cs::set_num_threads: threads for the forward pass and its GEMMs
+#include "data/eval_set.h"
 #include "data/tokenizer.h"
 #include "model/activations.h"
 #include "model/config.h"

@@ -53,7 +53,10 @@ void register_train(CLI::App& app) {
       ->capture_default_str()
       ->each(given("precision"));
   cmd->add_option("--snapshots", t.n_snapshots, "About this many snapshots, log-spaced")->capture_default_str()->each(given("n_snapshots"));
-  cmd->add_option("--eval-count", t.n_eval, "Evaluation sequences (held-out document starts)")->capture_default_str()->each(given("n_eval"));
+  cmd->add_option("--eval-count", t.n_eval, "Evaluation sequences, one per held-out document")->capture_default_str()->each(given("n_eval"));
+  cmd->add_option("--eval-windows", t.eval_windows,
+                  "Where each evaluation sequence starts in its document: random (a seeded offset) | start "
+                  "(docs/icl.md)")->capture_default_str()->each(given("eval_windows"));
   cmd->add_option("--eval-fraction", o->eval_fraction, "Share of documents held out")->capture_default_str();
   cmd->add_option("--state-every", o->state_every_seconds, "Seconds between resume states")->capture_default_str();
   cmd->add_option("--state-every-steps", o->state_every_steps, "Also write the resume state every N steps (0: off)")->capture_default_str();

@@ -7,7 +7,15 @@
 
 namespace cs::data {
 
-EvalSet build_eval_set(const TokenStore& store, int n_ctx, int n_eval, uint64_t seed,
+EvalWindows parse_eval_windows(const std::string& name) {
+  if (name == "random") return EvalWindows::random_offset;
+  if (name == "start") return EvalWindows::document_start;
+  fail("unknown evaluation windows '" + name + "' (random | start)");
+}
+
+std::string to_string(EvalWindows w) { return w == EvalWindows::random_offset ? "random" : "start"; }
+
+EvalSet build_eval_set(const TokenStore& store, int n_ctx, int n_eval, uint64_t seed, EvalWindows windows,
                        int min_sequences) {
   CS_CHECK(n_ctx >= 1, "n_ctx must be positive, got " << n_ctx);
   CS_CHECK(n_eval >= 1, "the number of evaluation sequences must be positive, got " << n_eval);
@@ -35,17 +43,16 @@ EvalSet build_eval_set(const TokenStore& store, int n_ctx, int n_eval, uint64_t 
     std::sort(candidates.begin(), candidates.end());
   }
   e.documents = candidates;
+  e.offsets.assign(candidates.size(), 0);
+  if (windows == EvalWindows::random_offset) {
+    cs::Rng rng(seed ^ 0x6f6666736574ull);  // "offset": a stream of its own, so the documents stay as above
+    for (size_t r = 0; r < candidates.size(); ++r)
+      e.offsets[r] = int64_t(rng.below(uint64_t(store.documents()[size_t(candidates[r])].size() - window + 1)));
+  }
   e.tokens.resize(candidates.size() * size_t(window));
   for (size_t r = 0; r < candidates.size(); ++r)
-    store.read(store.documents()[size_t(candidates[r])].begin, window, &e.tokens[r * size_t(window)]);
+    store.read(store.documents()[size_t(candidates[r])].begin + e.offsets[r], window, &e.tokens[r * size_t(window)]);
   return e;
-}
-
-std::vector<int32_t> build_eval_set(const TokenStore& store, int n_ctx, int n_eval, uint64_t seed,
-                                    int* n_used) {
-  EvalSet e = build_eval_set(store, n_ctx, n_eval, seed);
-  if (n_used) *n_used = e.n_used();
-  return std::move(e.tokens);
 }
 
 }  // namespace cs::data

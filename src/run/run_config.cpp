@@ -20,7 +20,7 @@ nlohmann::json to_json(const RunConfig& rc) {
             {"schedule", t.schedule}, {"min_lr_fraction", t.min_lr_fraction},
             {"weight_decay", t.weight_decay}, {"beta1", t.beta1}, {"beta2", t.beta2},
             {"adam_eps", t.adam_eps}, {"grad_clip", t.grad_clip}, {"seed", t.seed},
-            {"n_snapshots", t.n_snapshots}, {"n_eval", t.n_eval}, {"threads", t.threads},
+            {"n_snapshots", t.n_snapshots}, {"n_eval", t.n_eval}, {"eval_windows", t.eval_windows}, {"threads", t.threads},
             {"precision", t.precision}, {"tokens_per_step", int64_t(t.batch) * rc.model.n_ctx}}},
           {"data", rc.data}};
 }
@@ -46,6 +46,7 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
     s.seed = t.at("seed");
     s.n_snapshots = t.at("n_snapshots");
     s.n_eval = t.at("n_eval");
+    s.eval_windows = t.value("eval_windows", "start");  // runs written before the option evaluated at document starts
     s.threads = t.at("threads");
     s.precision = t.value("precision", "fp32");  // runs written before the option trained in fp32
     rc.data = j.value("data", nlohmann::json::object());

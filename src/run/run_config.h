@@ -23,6 +23,7 @@ struct TrainSettings {
   uint64_t seed = 0;
   int n_snapshots = 100;
   int n_eval = 256;
+  std::string eval_windows = "random";  // where evaluation sequences start in their documents: random | start
   int threads = 2;
   std::string precision = "fp32";  // matrix-product inputs of the training steps: fp32 | bf16
 };

@@ -71,6 +71,7 @@ void check_settings(const run::RunConfig& rc) {
   CS_CHECK(rc.train.n_eval >= 16, "--eval-count must be at least 16, got " << rc.train.n_eval);
   CS_CHECK(rc.train.threads >= 1, "--threads must be at least 1, got " << rc.train.threads);
   parse_matmul_precision(rc.train.precision);  // an unknown name stops before anything is written
+  data::parse_eval_windows(rc.train.eval_windows);
 }
 
 // Everything before the first step, built in a staging folder and renamed into place only when it
@@ -87,18 +88,21 @@ run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
     rc.model.d_vocab = store.d_vocab();
     const int T = rc.model.n_ctx;
     data::BatchSampler probe(store, T, rc.train.batch, rc.train.seed + 2);  // corpus long enough?
-    int n_used = 0;
-    const auto eval_tokens = data::build_eval_set(store, T, rc.train.n_eval, rc.train.seed + 1, &n_used);
+    const data::EvalSet eval = data::build_eval_set(store, T, rc.train.n_eval, rc.train.seed + 1,
+                                                    data::parse_eval_windows(rc.train.eval_windows));
+    const int n_used = eval.n_used();
     if (n_used < rc.train.n_eval)
       std::fprintf(stderr, "note: only %d held-out documents hold %d tokens; evaluating on %d sequences, not %d\n",
                    n_used, T + 1, n_used, rc.train.n_eval);
-    staging.write_eval_tokens(eval_tokens, n_used, int64_t(T) + 1);
+    staging.write_eval_tokens(eval.tokens, n_used, int64_t(T) + 1);
     data::load_tokenizer(run.path(File::tokens_dir))->save(run.root());
     rc.data["d_vocab"] = store.d_vocab();
     rc.data["n_tokens"] = store.n_tokens();
     rc.data["n_train_tokens"] = store.n_train_tokens();
     rc.data["n_docs"] = store.n_docs();
     rc.data["n_eval_used"] = n_used;
+    rc.data["n_eval_candidates"] = eval.n_candidates;  // held-out documents long enough for a window
+    rc.data["n_held_out_docs"] = eval.n_held_out;
     staging.write_config(rc);
   } catch (...) {
     fs::remove_all(run.root());
