@@ -15,6 +15,8 @@ packages=(
   # The built-in training corpus (docs/corpus.md): documentation sources read in place, and the
   # Python standard library's sources that the demo mixes in (python-source:).
   python3.11-doc linux-doc-6.1 libpython3.11-stdlib
+  # Data-parallel training under mpirun (docs/scale.md).
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do

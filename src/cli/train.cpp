@@ -8,7 +8,8 @@ namespace cs::cli {
 
 void register_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train an attention-only transformer into a run folder: "
-                                          "tokenizer, snapshots, metrics, per-token evaluation loss");
+                                          "tokenizer, snapshots, metrics, per-token evaluation loss; "
+                                          "under mpirun, one run data-parallel over the ranks (docs/scale.md)");
   auto o = std::make_shared<TrainOptions>();
   auto pos = std::make_shared<std::string>("shortformer");
   auto norm = std::make_shared<std::string>("null");
@@ -60,6 +61,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--eval-fraction", o->eval_fraction, "Share of documents held out")->capture_default_str();
   cmd->add_option("--state-every", o->state_every_seconds, "Seconds between resume states")->capture_default_str();
   cmd->add_option("--state-every-steps", o->state_every_steps, "Also write the resume state every N steps (0: off)")->capture_default_str();
+  cmd->add_option("--log-every", o->log_every, "Steps per metrics.jsonl line")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last state");
   cmd->add_flag("--force", o->force, "Replace a run already in --out");
   cmd->add_flag("--skip-nonfinite", o->skip_nonfinite,
@@ -75,9 +77,15 @@ void register_train(CLI::App& app) {
     }
     o->rc.train.warmup_steps = std::min(o->rc.train.warmup_steps, o->rc.train.steps);
     const TrainResult r = train(*o);
-    std::printf("%s: %lld steps, %.3g tokens, final loss %.4f, %.0f tokens/s, %.1f s\n", o->out.c_str(),
-                static_cast<long long>(r.steps_done), double(r.tokens_seen), r.final_loss,
-                r.tokens_per_second, r.wall_seconds);
+    if (r.rank == 0) {
+      std::printf("%s: %lld steps, %.3g tokens, final loss %.4f, %.0f tokens/s, %.1f s", o->out.c_str(),
+                  static_cast<long long>(r.steps_done), double(r.tokens_seen), r.final_loss,
+                  r.tokens_per_second, r.wall_seconds);
+      if (r.ranks > 1)
+        std::printf(" on %d ranks, %.1f s of it in the all-reduce (%.0f%%)", r.ranks, r.allreduce_seconds,
+                    100 * r.allreduce_seconds / r.wall_seconds);
+      std::printf("\n");
+    }
     if (r.interrupted) throw CLI::RuntimeError(130);
   });
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/gemm.h"
@@ -15,6 +16,7 @@
 #include "run/run_dir.h"
 #include "run/train_state.h"
 #include "train/adamw.h"
+#include "train/distributed.h"
 #include "train/evaluate.h"
 #include "train/interrupts.h"
 #include "train/progress.h"
@@ -112,14 +114,22 @@ run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
   return rc;
 }
 
+// Every rank takes an equal share of the global batch (docs/scale.md).
+void check_batch_split(int batch, int ranks) {
+  CS_CHECK(batch % ranks == 0, "--batch " << batch << " does not split evenly over " << ranks
+                                          << " ranks; give a multiple of " << ranks);
+}
+
 // The run's configuration: a new run set up in DIR, or the saved one on --resume.
-run::RunConfig open_run(const TrainOptions& o, const run::RunDir& run) {
+run::RunConfig open_run(const TrainOptions& o, const run::RunDir& run, int ranks) {
   if (o.resume) {
     CS_CHECK(run.is_run(), "--resume: '" << run.root() << "' holds no run (" << file_name(File::config)
                                          << " is missing)");
     check_resume_compatible(run.config(), o.rc, o.given);
+    check_batch_split(run.config().train.batch, ranks);
     return run.config();
   }
+  check_batch_split(o.rc.train.batch, ranks);
   CS_CHECK(!run.is_run() || o.force, "'" << run.root() << "' already holds a run; use --resume to continue it or --force to replace it");
   CS_CHECK(!fs::exists(run.root()) || fs::is_directory(run.root()),
            "--out '" << run.root() << "' is a file, not a folder");
@@ -129,25 +139,32 @@ run::RunConfig open_run(const TrainOptions& o, const run::RunDir& run) {
 // metrics.jsonl: the mean loss since the last line, every log_every steps and at the end.
 class MetricsLog {
  public:
-  MetricsLog(run::RunWriter& out, int64_t every, int64_t tokens_per_step, int64_t step)
-      : out_(out), every_(every), tokens_per_step_(tokens_per_step), step0_(step) {}
+  MetricsLog(run::RunWriter& out, int64_t every, int64_t tokens_per_step, int64_t step, int ranks)
+      : out_(out), every_(every), tokens_per_step_(tokens_per_step), step0_(step), ranks_(ranks) {}
   // A step left out for a non-finite loss or gradient: a line of its own, so a reader sees where.
   void skipped(int64_t step) {
     out_.append_metrics({{"step", step}, {"skipped", "non-finite loss or gradient"}, {"skipped_total", ++skipped_}});
   }
   int64_t skipped_total() const { return skipped_; }
 
-  void record(int64_t step, int64_t last_step, double loss, double lr, double grad_norm) {
+  // reduce_seconds: the time spent averaging over ranks so far.
+  void record(int64_t step, int64_t last_step, double loss, double lr, double grad_norm, double reduce_seconds) {
     loss_sum_ += loss;
     ++count_;
     if (step % every_ != 0 && step != last_step) return;
     const double secs = seconds_since(t0_);
-    out_.append_metrics({{"step", step},
-                         {"tokens", step * tokens_per_step_},
-                         {"loss", loss_sum_ / double(count_)},
-                         {"lr", lr},
-                         {"grad_norm", grad_norm},
-                         {"tokens_per_second", secs > 0 ? double(step - step0_) * tokens_per_step_ / secs : 0.0}});
+    nlohmann::json line = {{"step", step},
+                           {"tokens", step * tokens_per_step_},
+                           {"loss", loss_sum_ / double(count_)},
+                           {"lr", lr},
+                           {"grad_norm", grad_norm},
+                           {"tokens_per_second", secs > 0 ? double(step - step0_) * tokens_per_step_ / secs : 0.0}};
+    if (ranks_ > 1) {
+      line["ranks"] = ranks_;
+      line["allreduce_seconds"] = reduce_seconds - reduce0_;  // since the last line, as tokens_per_second
+    }
+    out_.append_metrics(line);
+    reduce0_ = reduce_seconds;
     loss_sum_ = 0;
     count_ = 0;
     t0_ = Clock::now();
@@ -157,25 +174,11 @@ class MetricsLog {
  private:
   run::RunWriter& out_;
   int64_t every_, tokens_per_step_, step0_;
-  double loss_sum_ = 0;
+  int ranks_;
+  double loss_sum_ = 0, reduce0_ = 0;
   int64_t count_ = 0, skipped_ = 0;
   Clock::time_point t0_ = Clock::now();
 };
-
-TrainResult finish(int64_t step, int64_t steps, int64_t tokens_per_step, double last_loss, Progress& progress,
-                   Clock::time_point wall0, const std::string& state_file) {
-  TrainResult r;
-  r.steps_done = step;
-  r.tokens_seen = step * tokens_per_step;
-  r.final_loss = last_loss;
-  r.tokens_per_second = progress.tokens_per_second();
-  r.wall_seconds = seconds_since(wall0);
-  r.interrupted = step < steps;
-  if (r.interrupted)
-    progress.note("interrupted at step " + std::to_string(step) + "; state saved to " + state_file +
-                  " (continue with --resume)");
-  return r;
-}
 
 // What the loop updates: weights, gradients, optimizer and data order, at a step.
 struct TrainingState {
@@ -203,17 +206,23 @@ struct TrainingState {
   }
 };
 
-}  // namespace
-
-TrainResult train(const TrainOptions& o) {
+// One process's part of the run: all of it alone, or under mpirun one rank's share of every
+// batch, with rank 0 the only one that writes or prints (docs/scale.md).
+TrainResult train_as(dist::Group& group, const TrainOptions& o) {
   const auto wall0 = Clock::now();
   CS_CHECK(!o.out.empty(), "--out is required");
+  const bool root = group.is_root();
   run::RunWriter out{run::RunDir(o.out)};
-  const run::RunConfig rc = open_run(o, out.run());
+  // Rank 0 makes (or checks) the run folder; the others read what it made.
+  run::RunConfig rc;
+  if (root) rc = open_run(o, out.run(), group.size());
+  group.barrier();
+  if (!root) rc = out.run().config();
   set_num_threads(rc.train.threads);
   const MatmulPrecision precision = parse_matmul_precision(rc.train.precision);
   const auto& ts = rc.train;
   const int64_t T = rc.model.n_ctx, tokens_per_step = int64_t(ts.batch) * T;
+  const int local_batch = ts.batch / group.size();
   // The same held-out sequences at every snapshot (docs/icl.md).
   const run::EvalTokens eval = out.run().eval_tokens();
   CS_CHECK(eval.width == T + 1, out.run().path(File::eval_tokens) << " is not [n_eval, n_ctx + 1]");
@@ -223,50 +232,75 @@ TrainResult train(const TrainOptions& o) {
   const std::string state_file = out.run().path(File::state);
   if (o.resume) {
     s.restore(run::read_train_state(state_file, s.params.layout, rc.run_id));
-    out.rewind_to(s.step);
-    std::fprintf(stderr, "resuming run %s at step %lld\n", rc.run_id.c_str(), static_cast<long long>(s.step));
+    if (root) {
+      out.rewind_to(s.step);
+      std::fprintf(stderr, "resuming run %s at step %lld\n", rc.run_id.c_str(), static_cast<long long>(s.step));
+    }
   } else {
     s.params.init(ts.seed);
   }
   const auto snapshots = snapshot_steps(ts.steps, ts.n_snapshots);
-  Activations<float> acts(rc.model, ts.batch, T);
+  Activations<float> acts(rc.model, local_batch, T);
   Activations<float> eval_acts(rc.model, std::min<int64_t>(o.eval_batch, eval.n), T);
+  // Every rank draws the whole batch, so the data order is the same for any number of ranks.
   std::vector<int32_t> windows(tokens_per_step + ts.batch);
-  Progress progress(o.label, ts.steps, tokens_per_step, s.step);
-  MetricsLog metrics(out, o.log_every, tokens_per_step, s.step);
+  const int32_t* own_windows = windows.data() + int64_t(group.rank()) * local_batch * (T + 1);
+  std::optional<Progress> progress;
+  std::optional<MetricsLog> metrics;
+  if (root) {
+    progress.emplace(o.label, ts.steps, tokens_per_step, s.step);
+    metrics.emplace(out, o.log_every, tokens_per_step, s.step, group.size());
+  }
   InterruptScope interrupts;
   auto last_state = Clock::now();
   double last_loss = 0;
+  // Whether some rank was interrupted, agreed on by all with the last step's loss, so that every
+  // rank stops after the same step; alone, the signal is read afresh before each step.
+  bool interrupted = false;
+  const auto stop_requested = [&] { return group.size() == 1 ? interrupt_requested() != 0 : interrupted; };
+  std::vector<double> step_means(2);
 
   for (;; ++s.step) {
     if (std::binary_search(snapshots.begin(), snapshots.end(), s.step)) {
-      const int64_t tokens = s.step * tokens_per_step;
-      out.write_snapshot(s.params, {rc.run_id, s.step, tokens});
-      out.append_eval(s.step, tokens, per_sequence_loss(s.params, eval.tokens, int(eval.n), eval_acts));
+      CS_CHECK(group.same_everywhere(s.params.data.data(), s.params.data.size() * sizeof(float)),
+               "the ranks' weights differ at step " << s.step << "; the all-reduce gave them different means");
+      if (root) {
+        const int64_t tokens = s.step * tokens_per_step;
+        out.write_snapshot(s.params, {rc.run_id, s.step, tokens});
+        out.append_eval(s.step, tokens, per_sequence_loss(s.params, eval.tokens, int(eval.n), eval_acts));
+      }
     }
-    if (s.step >= ts.steps || interrupt_requested()) break;
+    if (s.step >= ts.steps || stop_requested()) break;
 
     const double lr = learning_rate(s.step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
     s.sampler.next(windows.data());
-    acts.set_windows(windows.data());
-    const double loss = [&] {
+    acts.set_windows(own_windows);
+    step_means[0] = [&] {
       const MatmulPrecisionScope scope(precision);
       return forward_backward(s.params, acts, s.grads);
     }();
+    step_means[1] = interrupt_requested() ? 1 : 0;
+    // Each rank's loss and gradient are means over an equal share of the rows, so their mean
+    // over ranks is the mean over the whole batch.
+    group.average(s.grads.data);
+    group.average(step_means);
+    const double loss = step_means[0];
+    interrupted = step_means[1] > 0;
     const double grad_norm = s.opt.clip(s.grads);
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       // The update is not made, so the weights, snapshots and resume state so far stay good.
       CS_CHECK(o.skip_nonfinite, "training diverged at step " << s.step << " (loss " << loss << ", gradient norm "
                                      << grad_norm << "); the snapshots and resume state so far are kept; "
                                      << "lower --lr (now " << ts.lr << ") or pass --skip-nonfinite");
-      metrics.skipped(s.step + 1);
+      if (root) metrics->skipped(s.step + 1);
       continue;
     }
     s.opt.step(s.params, s.grads, lr);
 
     last_loss = loss;
-    progress.update(s.step + 1, loss);
-    metrics.record(s.step + 1, ts.steps, loss, lr, grad_norm);
+    if (!root) continue;
+    progress->update(s.step + 1, loss);
+    metrics->record(s.step + 1, ts.steps, loss, lr, grad_norm, group.reduce_seconds());
     const bool by_steps = o.state_every_steps > 0 && (s.step + 1) % o.state_every_steps == 0;
     if (by_steps || seconds_since(last_state) > o.state_every_seconds) {
       run::TrainState st = s.saved(rc.run_id);
@@ -275,13 +309,42 @@ TrainResult train(const TrainOptions& o) {
       last_state = Clock::now();
     }
   }
+  TrainResult r;
+  r.rank = group.rank();
+  r.ranks = group.size();
+  r.steps_done = s.step;
+  r.tokens_seen = s.step * tokens_per_step;
+  r.final_loss = last_loss;
+  r.interrupted = s.step < ts.steps;
+  r.allreduce_seconds = group.reduce_seconds();
+  if (!root) {
+    r.wall_seconds = seconds_since(wall0);
+    return r;
+  }
   run::write_train_state(state_file, s.saved(rc.run_id));
-  progress.finish();
-  TrainResult r = finish(s.step, ts.steps, tokens_per_step, last_loss, progress, wall0, state_file);
-  r.skipped_steps = metrics.skipped_total();
+  progress->finish();
+  r.tokens_per_second = progress->tokens_per_second();
+  r.wall_seconds = seconds_since(wall0);
+  if (r.interrupted)
+    progress->note("interrupted at step " + std::to_string(s.step) + "; state saved to " + state_file +
+                   " (continue with --resume)");
+  r.skipped_steps = metrics->skipped_total();
   if (r.skipped_steps > 0)
-    progress.note(std::to_string(r.skipped_steps) + " steps skipped for a non-finite loss or gradient (metrics.jsonl)");
+    progress->note(std::to_string(r.skipped_steps) + " steps skipped for a non-finite loss or gradient (metrics.jsonl)");
   return r;
+}
+
+}  // namespace
+
+TrainResult train(const TrainOptions& o) {
+  dist::Group& group = dist::world();
+  if (group.size() == 1) return train_as(group, o);
+  // An error on one rank would leave the others waiting in the next all-reduce for ever.
+  try {
+    return train_as(group, o);
+  } catch (const std::exception& e) {
+    group.abort(e.what());
+  }
 }
 
 }  // namespace cs

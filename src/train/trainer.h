@@ -38,9 +38,15 @@ struct TrainResult {
   double wall_seconds = 0;
   bool interrupted = false;
   int64_t skipped_steps = 0;  // non-finite steps skipped (skip_nonfinite)
+  // Under mpirun (docs/scale.md): this process's rank, of how many, and the seconds it spent
+  // averaging over them. Only rank 0 reports; the others' results are partial.
+  int rank = 0, ranks = 1;
+  double allreduce_seconds = 0;
 };
 
 // Throws cs::Error on bad input. On SIGINT/SIGTERM the state is saved and interrupted is set.
+// Started as one of several MPI ranks, trains one model data-parallel with them (docs/scale.md)
+// and ends the whole job on an error.
 TrainResult train(const TrainOptions& options);
 
 }  // namespace cs
