@@ -37,24 +37,58 @@ HeadWeights head_weights(const Params<T>& p, int layer, int head) {
   return w;
 }
 
+namespace {
+
+// A weight that reads a normalized residual stream, [rows = d_model, cols] at W (one head's W_Q,
+// W_K or W_V, or W_U): scaled by the LayerNorm's learned scale (none for LNPre), then centred over
+// d_model. LayerNorm's output has zero mean over d_model, so the centring is exact: it only drops
+// the part of W that reads the all-ones direction, which never carries anything.
+template <class T>
+void fold_reader(T* W, int64_t rows, int64_t cols, const T* scale) {
+  for (int64_t c = 0; c < cols; ++c) {
+    double mean = 0;
+    for (int64_t d = 0; d < rows; ++d) {
+      T& w = W[d * cols + c];
+      if (scale) w *= scale[d];
+      mean += double(w);
+    }
+    mean /= double(rows);
+    for (int64_t d = 0; d < rows; ++d) W[d * cols + c] -= T(mean);
+  }
+}
+
+// A weight that writes into the residual stream, one row per written vector (W_E, W_pos, W_O):
+// each row centred over d_model. Every reader of the stream is behind a LayerNorm, which removes
+// the mean, so the model computes the same function.
+template <class T>
+void center_writer(T* W, int64_t rows, int64_t d_model) {
+  for (int64_t r = 0; r < rows; ++r) {
+    T* row = W + r * d_model;
+    double mean = 0;
+    for (int64_t d = 0; d < d_model; ++d) mean += double(row[d]);
+    mean /= double(d_model);
+    for (int64_t d = 0; d < d_model; ++d) row[d] -= T(mean);
+  }
+}
+
+}  // namespace
+
 template <class T>
 Params<T> fold_layer_norm(const Params<T>& p) {
   Params<T> out = p;
-  if (p.cfg.normalization_type != Normalization::LN) return out;
+  if (!p.cfg.normalized()) return out;
+  const bool learned = p.cfg.normalization_type == Normalization::LN;
   const int64_t D = p.cfg.d_model, K = p.cfg.d_head, H = p.cfg.n_heads, V = p.cfg.d_vocab;
   for (int l = 0; l < p.cfg.n_layers; ++l) {
-    const T* scale = p[block(l) + "ln1.w"];
-    for (const char* name : {"attn.W_Q", "attn.W_K", "attn.W_V"}) {
-      T* W = out[block(l) + name];
-      for (int64_t h = 0; h < H; ++h)
-        for (int64_t d = 0; d < D; ++d)
-          for (int64_t k = 0; k < K; ++k) W[(h * D + d) * K + k] *= scale[d];
-    }
+    const T* scale = learned ? p[block(l) + "ln1.w"] : nullptr;
+    for (const char* name : {"attn.W_Q", "attn.W_K", "attn.W_V"})
+      for (int64_t h = 0; h < H; ++h) fold_reader(out[block(l) + name] + h * D * K, D, K, scale);
+    center_writer(out[block(l) + "attn.W_O"], H * K, D);
   }
-  const T* scale = p["ln_final.w"];
-  T* W = out["unembed.W_U"];
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t v = 0; v < V; ++v) W[d * V + v] *= scale[d];
+  fold_reader(out["unembed.W_U"], D, V, learned ? p["ln_final.w"] : nullptr);
+  center_writer(out["embed.W_E"], V, D);
+  // Shortformer and rotary positions reach the queries and keys without passing a LayerNorm.
+  if (p.cfg.positional_embedding_type == Positions::standard) center_writer(out["pos_embed.W_pos"], p.cfg.n_ctx, D);
   return out;
 }
 
@@ -68,8 +102,8 @@ std::string circuit_caveat(const Config& cfg) {
     add("rotary positions: the token QK circuit is the attention score at offset 0");
   if (cfg.normalized())
     add("normalization " + to_string(cfg.normalization_type) +
-        ": LayerNorm scales folded into the weights; circuits are exact up to each token's "
-        "1/scale");
+        ": LayerNorm scales folded into the weights and the weights centred as TransformerLens does; "
+        "circuits are exact up to each token's 1/scale");
   return s;
 }
 

@@ -27,10 +27,13 @@ struct HeadWeights {
 template <class T>
 HeadWeights head_weights(const Params<T>& params, int layer, int head);
 
-// With normalization_type LN, TransformerLens's fold_ln moves each LayerNorm's scale into the
-// weights that read its output (W_Q, W_K, W_V of that layer; W_U for ln_final). This does the same
-// on a copy (biases only shift scores by constants and are left out). With LNPre or none it is a
-// plain copy. Circuits of a normalized model are exact only up to the per-token 1/scale.
+// What TransformerLens does on loading a normalized model (fold_ln, then center_writing_weights),
+// on a copy: each LayerNorm's learned scale (LN) moves into the weights that read its output
+// (W_Q, W_K, W_V of that layer; W_U for ln_final), those reading weights are centred over d_model,
+// and the weights writing into the residual stream (W_E, W_O, and W_pos for standard positions)
+// have their mean over d_model removed. The LayerNorm biases only shift scores by constants and
+// are left out. Without normalization it is a plain copy. Circuits of a normalized model are
+// exact only up to each token's 1/scale (docs/circuits.md).
 template <class T>
 Params<T> fold_layer_norm(const Params<T>& params);
 

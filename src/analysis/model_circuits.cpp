@@ -10,8 +10,9 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 }  // namespace
 
 ModelCircuits::ModelCircuits(const Params<float>& params, bool ov_norms) : raw_(&params) {
-  // Only LN has weights to fold; skip the copy otherwise (a 48k-vocabulary model is ~200 MB).
-  if (params.cfg.normalization_type == Normalization::LN) folded_.emplace(fold_layer_norm(params));
+  // Only a normalized model has anything to fold or centre; skip the copy otherwise (a
+  // 48k-vocabulary model is ~200 MB).
+  if (params.cfg.normalized()) folded_.emplace(fold_layer_norm(params));
   auto t0 = Clock::now();
   grams_ = vocab_grams(weights(), ov_norms);
   seconds_grams = since(t0);

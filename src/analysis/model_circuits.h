@@ -1,5 +1,5 @@
 #pragma once
-// One snapshot's circuits, built once: the weights the circuits read (LayerNorm scales folded in),
+// One snapshot's circuits, built once: the weights the circuits read (LayerNorms folded in),
 // the vocabulary Gram matrices, and every head's OV and QK spectrum. The head evaluators' copying
 // scores, the circuits report and composition all read this one object, as TransformerLens's
 // model.OV / model.QK serve every analysis, so each eigenvalue is computed once per snapshot.
@@ -14,7 +14,8 @@ namespace cs::analysis {
 
 class ModelCircuits {
  public:
-  // Keeps a reference to PARAMS when there is nothing to fold (no LN), so they must outlive this.
+  // Keeps a reference to PARAMS when there is nothing to fold (no normalization), so they must
+  // outlive this.
   // ov_norms: also the Gram matrix of W_U, for the OV circuits' Frobenius norms.
   explicit ModelCircuits(const Params<float>& params, bool ov_norms = false);
 

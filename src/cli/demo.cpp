@@ -12,15 +12,15 @@ void register_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Train a 1-layer and a 2-layer model on the built-in corpus with Python sources mixed in and compare "
                                          "their in-context learning over training (DIR/1l, DIR/2l, DIR/summary.json)");
   cmd->add_option("--out", a->out, "Folder for the demo's runs and pictures (replaced on a re-run)")->capture_default_str();
-  cmd->add_flag("--full", a->full, "The longer recipe: standard positions, the built-in corpus mixed with Python source code, 35 M tokens per model (docs/demo.md)");
+  cmd->add_flag("--full", a->full, "The longer recipe: the same models and corpus for 35 M tokens instead of 20 M (docs/demo.md)");
   cmd->add_option("--threads", a->threads, "Threads")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
   cmd->add_option("--steps", a->steps, "Override the recipe's steps per model (a smoke test uses a few)");
   cmd->add_option("--corpus", a->corpus, "Another corpus instead of the recipe's (file, folder or corpus name, docs/corpus.md)");
   cmd->add_flag("--bytes", a->bytes, "Byte-level tokens instead of the recipe's BPE");
   cmd->add_option("--pretrained", a->pretrained,
-                  "The pair trained once by --full that the quick demo loads and analyses too "
-                  "(default: models/demo-full of the source tree; 'none': skip)");
+                  "Also analyse a pair an earlier demo trained, labelled as loaded (a folder written by "
+                  "scripts/ship-demo.sh, e.g. models/demo of the source tree)");
   cmd->callback([a] { report::run_demo(*a, analyze_and_print); });
 }
 

@@ -17,7 +17,8 @@ enum class File {
   token_meta, token_stream, token_documents, token_split, token_counts, token_document_names,
   // Analyses of one run, in analysis/.
   icl, icl_score, icl_score_picture, icl_derivatives_picture, icl_heatmap_picture,
-  icl_heatmap_relative_picture, loss_curve_picture,
+  icl_heatmap_relative_picture, loss_curve_picture, loss_by_position_picture, loss_pca,
+  loss_pca_picture,
   heads, heads_over_training, heads_over_training_prefix_matching,
   heads_over_training_previous_token, heads_over_training_picture,
   circuits, composition, ov_eigenvalues, qk_eigenvalues, copying_scores, skip_sources,
@@ -26,7 +27,8 @@ enum class File {
   qk_eigenvalues_picture, copying_scores_picture, induction_scatter_picture,
   paths, ablation_icl, ablation_icl_array, ablation_icl_picture, probes, analyze, report_html,
   // Several runs compared (`icl A B`, the demo).
-  icl_comparison_picture, demo_summary,
+  icl_comparison_picture, loss_difference, loss_difference_array, loss_difference_picture,
+  demo_summary,
 };
 
 struct FileName {
@@ -67,6 +69,9 @@ inline constexpr FileName kFiles[] = {
     {File::icl_heatmap_picture, "analysis/icl_heatmap", "loss by position over training"},
     {File::icl_heatmap_relative_picture, "analysis/icl_heatmap_relative", "the same, relative to the first snapshot"},
     {File::loss_curve_picture, "analysis/loss_curve", "training loss with the bump"},
+    {File::loss_by_position_picture, "analysis/loss_by_position", "loss by token index at points of training"},
+    {File::loss_pca, "analysis/loss_pca.npy", "[n_snapshots, 2] per-token loss vectors on their principal components"},
+    {File::loss_pca_picture, "analysis/loss_pca", "the per-token loss trajectory on PC1 and PC2"},
     {File::heads, "analysis/heads.json", "head evaluators and kinds of one snapshot"},
     {File::heads_over_training, "analysis/heads_over_training.json", "prefix-matching and previous-token scores at every snapshot"},
     {File::heads_over_training_prefix_matching, "analysis/heads_over_training_prefix_matching.npy", "[snapshot, layer, head]"},
@@ -99,6 +104,9 @@ inline constexpr FileName kFiles[] = {
     {File::report_html, "analysis/report.html", "`report`: every analysis on one self-contained page"},
 
     {File::icl_comparison_picture, "icl_comparison", "ICL score of several runs"},
+    {File::loss_difference, "icl_loss_difference.json", "which runs and training points the loss difference compares"},
+    {File::loss_difference_array, "icl_loss_difference.npy", "[run, point, n_ctx] per-token loss minus the first run's"},
+    {File::loss_difference_picture, "icl_loss_difference", "loss difference by token index"},
     {File::demo_summary, "summary.json", "the demo's verdict"},
 };
 

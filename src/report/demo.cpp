@@ -42,17 +42,17 @@ struct DemoRecipe {
   std::vector<std::string> corpora;  // corpus names (docs/corpus.md)
 };
 
-// The full recipe: learned positions added to the residual stream ("standard"), on the built-in
-// corpus mixed with Python source code, for 35 M tokens. Standard positions gave layer 0 a
-// previous-token head and layer 1 induction heads (run st1); with the source code mixed in, the
-// 2-layer model's ICL score fell by 0.19 nats as they formed, between 15.6 M and 21.3 M tokens
-// (run mx2, docs/demo.md).
-const DemoRecipe kFull = {"full", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 34180, "standard", "LN", 100, 256,
-                          {"builtin:", "python-source:"}};
-// The same models and data for the 14 M tokens that fit in 15 minutes on the machine of
-// docs/demo.md: the stretch before the induction heads form.
-const DemoRecipe kQuick = {"quick", 2048, 128, 8, 16, 256, 4, 3e-3, 100, 14000, "standard", "LN", 50, 128,
+// Learned positions added to the residual stream ("standard") give layer 0 a previous-token head
+// and layer 1 induction heads; Python source code mixed into the built-in corpus brings them
+// within 20 M tokens; a 1,024-token vocabulary makes each token cheaper (the unembedding was over
+// half of the model's work at 2,048) and the heads form earlier, between 13.6 M and 18.4 M tokens
+// (docs/demo.md, the sixth sweep). 100 log-spaced snapshots put about six inside that stretch.
+const DemoRecipe kQuick = {"quick", 1024, 128, 8, 16, 256, 4, 3e-3, 100, 19532, "standard", "LN", 100, 128,
                            {"builtin:", "python-source:"}};
+// The same models and data for 35 M tokens, with twice the evaluation sequences: the scores after
+// the phase change settle, and their standard errors shrink.
+const DemoRecipe kFull = {"full", 1024, 128, 8, 16, 256, 4, 3e-3, 100, 34180, "standard", "LN", 100, 256,
+                          {"builtin:", "python-source:"}};
 
 
 TrainOptions train_options(const DemoRecipe& r, const DemoOptions& a, int n_layers, const std::string& tokens,
@@ -126,17 +126,18 @@ nlohmann::json analyse_model(const run::RunDir& run, bool over_training, const M
   return model_json(run, analyses, icl);
 }
 
-// The pair `demo --full` trained once, shipped with the source (models/demo-full: the last
-// snapshot of each model, its ICL and heads-over-training results, not its per-sequence losses).
-// Copied into the demo folder and analysed there, so the quick demo also shows a model that went
-// through the phase change, labelled as loaded.
+// A pair an earlier demo trained (scripts/ship-demo.sh writes one; models/demo ships with the
+// source: its last snapshots, ICL and heads-over-training results). Copied into the demo folder
+// and analysed there beside what was trained here, labelled as loaded.
 nlohmann::json analyse_loaded(const std::string& from, const std::string& out, const AnalyzeFn& analyze) {
-  const std::string dest = out + "/full-loaded";
+  const std::string dest = out + "/loaded";
   fs::remove_all(dest);
   fs::copy(from, dest, fs::copy_options::recursive);
   const auto about = nlohmann::json::parse(io::read_file(dest + "/" + file_name(File::demo_summary)));
-  std::printf("\n== loaded, not trained here: the pair `demo --full` trained (%s, finished %s) ==\n",
-              from.c_str(), about.value("finished", std::string("date unknown")).c_str());
+  std::printf("\n== loaded, not trained here: the pair in %s (recipe '%s', seed %s, finished %s) ==\n",
+              from.c_str(), about.value("recipe", std::string("?")).c_str(),
+              about.contains("seed") ? about["seed"].dump().c_str() : "?",
+              about.value("finished", std::string("date unknown")).c_str());
   nlohmann::json models = nlohmann::json::array();
   for (int L : {1, 2}) {
     const run::RunDir run(dest + "/" + std::to_string(L) + "l");
@@ -145,6 +146,15 @@ nlohmann::json analyse_loaded(const std::string& from, const std::string& out, c
   const nlohmann::json v = verdict(models);
   print_verdict(models, v);
   return {{"from", from}, {"finished", about.value("finished", "")}, {"models", models}, {"verdict", v}};
+}
+
+// The evaluation loss of the last snapshot, mean over sequences and positions: one batch's
+// training loss, what the trainer ends on, is too noisy to compare models by.
+double final_eval_loss(const RunResult& r) {
+  const int64_t n_ctx = r.icl.n_ctx;
+  double sum = 0;
+  for (int64_t i = 0; i < n_ctx; ++i) sum += r.per_token[r.per_token.size() - size_t(n_ctx) + size_t(i)];
+  return sum / double(n_ctx);
 }
 
 bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_vocab, uint64_t seed) {
@@ -176,14 +186,12 @@ std::string demo_tokens(const DemoRecipe& r, const DemoOptions& a) {
 }  // namespace
 
 void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
-  DemoOptions a = options;
-  const bool default_pair = a.pretrained.empty();
-  if (default_pair) a.pretrained = std::string(CS_SOURCE_DIR) + "/models/demo-full";
+  const DemoOptions& a = options;
   const auto t0 = std::chrono::steady_clock::now();
   const DemoRecipe& r = a.full ? kFull : kQuick;
-  const bool load = !a.full && a.pretrained != "none" && fs::exists(a.pretrained + "/" + file_name(File::demo_summary));
-  CS_CHECK(load || a.full || a.pretrained == "none" || default_pair,
-           "--pretrained " << a.pretrained << ": no summary.json there (a folder written by scripts/ship-full-demo.sh)");
+  const bool load = !a.pretrained.empty();
+  CS_CHECK(!load || fs::exists(a.pretrained + "/" + file_name(File::demo_summary)),
+           "--pretrained " << a.pretrained << ": no summary.json there (a folder written by scripts/ship-demo.sh)");
   fs::create_directories(a.out);
   const std::string tokens = demo_tokens(r, a);
   const int d_vocab = a.bytes ? 257 : r.d_vocab;
@@ -202,7 +210,8 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
   const auto results = run_icl(icl);
   for (size_t i = 0; i < results.size(); ++i) {
     nlohmann::json m = analyse_model(run::RunDir(dirs[i]), true, model_icl(results[i].icl), analyze);
-    m["final_loss"] = trained[i].final_loss;
+    m["final_loss"] = final_eval_loss(results[i]);
+    m["final_train_loss"] = trained[i].final_loss;
     m["wall_seconds"] = trained[i].wall_seconds;
     m["tokens_per_second"] = trained[i].tokens_per_second;
     models.push_back(m);
@@ -220,18 +229,16 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
     }
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  nlohmann::json summary = {{"wall_seconds", wall}, {"recipe", r.name}, {"finished", utc_now()}, {"models", models}};
+  nlohmann::json summary = {{"wall_seconds", wall}, {"recipe", r.name}, {"seed", a.seed},
+                            {"finished", utc_now()}, {"models", models}};
   summary.update(v);
-  summary["loaded_full_recipe"] = loaded;
+  summary["loaded"] = loaded;
   io::write_file_atomic(a.out + "/" + file_name(File::demo_summary), summary.dump(2) + "\n");
   std::printf("\n== trained here: recipe '%s' ==\n", r.name);
   print_verdict(models, v);
   std::printf("%s\n", bar ? "The 2-layer model went through the phase change and the 1-layer model did not."
-                          : a.full ? "This run did not show the full phase-change picture; docs/demo.md "
-                                     "records what the sweep measured."
-                                   : "This run did not show the full phase-change picture (the quick recipe "
-                                     "stops before the induction heads form); docs/demo.md has the full recipe "
-                                     "(--full) and what it measured.");
+                          : "This run did not show the full phase-change picture; docs/demo.md records what "
+                            "the recipe showed on other seeds and machines.");
   std::printf("\ndemo finished in %.0f s; summary in %s/summary.json, pictures in %s/*/analysis and "
               "%s/icl_comparison.png\n", wall, a.out.c_str(), a.out.c_str(), a.out.c_str());
 }

@@ -1,8 +1,7 @@
 #pragma once
 // The demo (docs/demo.md): tokenize the built-in corpus, train a 1-layer and a 2-layer model side
 // by side, compare their in-context learning over training, analyse both, judge the pair against
-// the demo's bar and write summary.json; with the quick recipe, also analyse the pair that the
-// full recipe trained once and that ships in models/demo-full.
+// the demo's bar and write summary.json; on request, also analyse a pair an earlier demo trained.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -19,7 +18,8 @@ struct DemoOptions {
   int64_t steps = 0;   // 0: the recipe's
   std::string corpus;  // empty: the recipe's
   bool bytes = false;
-  // The pair the quick demo also loads; empty: models/demo-full of the source tree; "none": skip.
+  // A folder written by scripts/ship-demo.sh (e.g. models/demo) to analyse beside the pair trained
+  // here; empty: none.
   std::string pretrained;
 };
 

@@ -14,6 +14,7 @@
 #include "analysis/run_inputs.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/npy.h"
 #include "report/plot.h"
 #include "report/plot_icl.h"
 #include "report/icl_runs.h"
@@ -61,12 +62,24 @@ RunResult analyse_run(const std::string& dir, const analysis::IclOptions& option
   j["inputs"] = {{"per_sequence_loss", file_name(File::per_sequence_loss)},
                  {"snapshots", file_name(File::eval_snapshots)},
                  {"training_loss", file_name(File::metrics)}};
+  const run::EvalLosses eval = run.eval_losses();
+  r.per_token = eval.per_token();
+  const std::vector<float>& per_token = r.per_token;
+  std::optional<analysis::LossPca> pca;
+  if (r.icl.tokens.size() >= 3) {
+    pca = analysis::loss_pca(eval.per_sequence, eval.n_snapshots(), eval.n_eval * eval.n_ctx);
+    j["loss_pca"] = {{"explained_variance_ratio", pca->explained}, {"projection", file_name(File::loss_pca)}};
+  }
   run.write_json(File::icl, j);
   run.write_npy(File::icl_score, r.icl.icl_score, {int64_t(r.icl.icl_score.size())});
 
-  const std::vector<float> per_token = run.eval_losses().per_token();
   save_both(icl_heatmap(r.icl, per_token, !linear_tokens), run.path(File::icl_heatmap_picture));
   save_both(icl_relative_heatmap(r.icl, per_token, !linear_tokens), run.path(File::icl_heatmap_relative_picture));
+  save_both(loss_by_position_figure(r.icl, per_token), run.path(File::loss_by_position_picture));
+  if (pca) {
+    run.write_npy(File::loss_pca, pca->projection, {pca->n_snapshots, 2});
+    save_both(loss_pca_figure(r.icl, *pca), run.path(File::loss_pca_picture));
+  }
   save_both(icl_score_figure(r.icl), run.path(File::icl_score_picture));
   save_both(icl_derivatives_figure(r.icl), run.path(File::icl_derivatives_picture));
   if (r.curve)
@@ -111,6 +124,26 @@ void print_table(const std::vector<RunResult>& runs) {
   }
 }
 
+// Every run's loss by token index minus the first run's, when all share n_ctx.
+void write_loss_difference(const std::vector<RunResult>& runs, const std::vector<NamedRun>& named,
+                           const std::string& out) {
+  std::vector<RunLosses> losses;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].icl.n_ctx != runs[0].icl.n_ctx) return;
+    losses.push_back({named[i].name, &runs[i].icl, runs[i].per_token});
+  }
+  const LossDifference d = loss_difference(losses);
+  const auto path = [&](File f) { return (fs::path(out) / file_name(f)).string(); };
+  io::write_npy(path(File::loss_difference_array), d.values.data(),
+                {int64_t(d.names.size()), int64_t(d.tokens.size()), d.n_ctx});
+  const nlohmann::json j = {{"reference", d.reference}, {"runs", d.names}, {"tokens", d.tokens},
+                            {"final_only", d.final_only}, {"values", file_name(File::loss_difference_array)},
+                            {"definition", "per-token loss (mean over evaluation sequences) of each run minus the "
+                                           "reference's, at training points both have; [run, point, token index]"}};
+  io::write_file_atomic(path(File::loss_difference), j.dump(1));
+  save_both(loss_difference_figure(d), path(File::loss_difference_picture));
+}
+
 }  // namespace
 
 std::vector<RunResult> run_icl(const IclArgs& args) {
@@ -148,6 +181,7 @@ std::vector<RunResult> run_icl(const IclArgs& args) {
   const std::string picture = (fs::path(compare_out) / file_name(File::icl_comparison_picture)).string();
   save_both(icl_comparison_figure(named), picture);
   std::printf("comparison: %s.{svg,png}\n", picture.c_str());
+  write_loss_difference(runs, named, compare_out);
   return runs;
 }
 

@@ -28,6 +28,7 @@ struct RunResult {
   analysis::IclResult icl;
   report::LossLog loss;
   std::optional<analysis::LossCurveAnalysis> curve;
+  std::vector<float> per_token;  // [n_snapshots, n_ctx], the mean over evaluation sequences
 };
 
 // Analyses every run, prints a table on stdout and returns the results.

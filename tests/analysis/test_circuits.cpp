@@ -19,6 +19,7 @@
 #include "data/tokenizer.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
+#include "model/forward.h"
 #include "run/run_config.h"
 #include "run/run_dir.h"
 #include "run/snapshot.h"
@@ -119,19 +120,60 @@ TEST(Circuits, OutOfRangeHeadsAndMissingPositionsAreErrors) {
   EXPECT_NE(circuit_caveat(rot.cfg).find("offset 0"), std::string::npos);
 }
 
-TEST(Circuits, LayerNormScalesFoldIntoTheReadingWeights) {
-  Config c = test::circuit_config(1);
+// I - 11^T / n: removes the mean over the n entries of a column.
+Mat centering(int n) { return Mat::Identity(n, n) - Mat::Constant(n, n, 1.0 / n); }
+
+TEST(Circuits, LayerNormFoldsAndCentresAsTransformerLensDoes) {
+  Config c = test::circuit_config(1, Positions::standard);
   c.normalization_type = Normalization::LN;
   Params<double> p = test::random_model(c, 5);
   const Params<double> f = fold_layer_norm(p);
+  const Mat P = centering(c.d_model);
   const double* w = p["blocks.0.ln1.w"];
-  const Mat Q = raw_head(p, 0, "W_Q", 1), Qf = raw_head(f, 0, "W_Q", 1);
-  for (int d = 0; d < c.d_model; ++d)
-    for (int k = 0; k < c.d_head; ++k) EXPECT_DOUBLE_EQ(Qf(d, k), Q(d, k) * w[d]);
-  const double* wf = p["ln_final.w"];
-  EXPECT_DOUBLE_EQ(f["unembed.W_U"][3 * c.d_vocab + 5],
-                   p["unembed.W_U"][3 * c.d_vocab + 5] * wf[3]);
-  EXPECT_EQ(raw(f, "embed.W_E"), raw(p, "embed.W_E"));
+  const Mat scale = Eigen::Map<const Eigen::VectorXd>(w, c.d_model).asDiagonal();
+  EXPECT_LT((raw_head(f, 0, "W_Q", 1) - P * scale * raw_head(p, 0, "W_Q", 1)).norm(), 1e-12);
+  EXPECT_LT((raw_head(f, 0, "W_V", 2) - P * scale * raw_head(p, 0, "W_V", 2)).norm(), 1e-12);
+  const Mat final_scale = Eigen::Map<const Eigen::VectorXd>(p["ln_final.w"], c.d_model).asDiagonal();
+  EXPECT_LT((raw(f, "unembed.W_U") - P * final_scale * raw(p, "unembed.W_U")).norm(), 1e-12);
+  EXPECT_LT((raw(f, "embed.W_E") - raw(p, "embed.W_E") * P).norm(), 1e-12);
+  EXPECT_LT((raw(f, "pos_embed.W_pos") - raw(p, "pos_embed.W_pos") * P).norm(), 1e-12);
+  EXPECT_LT((raw_head(f, 0, "W_O", 0) - raw_head(p, 0, "W_O", 0) * P).norm(), 1e-12);
+  // Shortformer positions reach queries and keys unnormalized: W_pos must stay as it is.
+  c.positional_embedding_type = Positions::shortformer;
+  const Params<double> s = test::random_model(c, 5);
+  EXPECT_EQ(raw(fold_layer_norm(s), "pos_embed.W_pos"), raw(s, "pos_embed.W_pos"));
+}
+
+// Folding and centring change no logit: with the LayerNorm biases at zero, the folded weights under
+// unit LayerNorm scales compute exactly what the original model computes.
+TEST(Circuits, FoldedWeightsComputeTheSameFunction) {
+  for (Normalization n : {Normalization::LN, Normalization::LNPre}) {
+    Config c = test::circuit_config(2, Positions::standard);
+    c.normalization_type = n;
+    Params<double> p = test::random_model(c, 8);
+    const bool learned = n == Normalization::LN;
+    if (learned)
+      for (const std::string b : {"blocks.0.ln1.b", "blocks.1.ln1.b", "ln_final.b"})
+        std::fill(p[b], p[b] + c.d_model, 0.0);
+    Params<double> f = fold_layer_norm(p);
+    if (learned)
+      for (const std::string w : {"blocks.0.ln1.w", "blocks.1.ln1.w", "ln_final.w"})
+        std::fill(f[w], f[w] + c.d_model, 1.0);
+    const int B = 2, Tn = c.n_ctx;
+    std::vector<int32_t> windows(size_t(B) * (Tn + 1));
+    for (size_t i = 0; i < windows.size(); ++i) windows[i] = int32_t((7 * i + 3) % size_t(c.d_vocab));
+    auto logits = [&](const Params<double>& q) {
+      Activations<double> a(c, B, Tn, /*keep_logits=*/true);
+      a.set_windows(windows.data());
+      forward(q, a);
+      return a.logits;
+    };
+    const std::vector<double> before = logits(p), after = logits(f);
+    double worst = 0;
+    for (size_t i = 0; i < before.size(); ++i) worst = std::max(worst, std::abs(before[i] - after[i]));
+    EXPECT_LT(worst, 1e-9) << to_string(n);
+    EXPECT_GT(raw_head(p, 1, "W_K", 0).colwise().mean().norm(), 0.1);  // there was something to centre
+  }
 }
 
 TEST(Eigen, SmallEigenvaluesAreTheDenseCircuitsNonZeroOnes) {

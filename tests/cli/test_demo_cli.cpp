@@ -8,6 +8,7 @@
 #include "../data/text_gen.h"
 #include "../io/temp_dir.h"
 #include "io/atomic_file.h"
+#include "io/npy.h"
 
 namespace cs {
 namespace {
@@ -41,31 +42,40 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
   EXPECT_TRUE(summary["models"][1].at("induction_formed").is_null());
   EXPECT_FALSE(summary.at("bar_met").get<bool>());
   EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_comparison.png"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "demo/icl_loss_difference.png"));
+  EXPECT_TRUE(summary.at("loaded").is_null());  // nothing loaded unless asked
+  EXPECT_EQ(summary.at("seed"), 0);
+  // The final loss is the last snapshot's evaluation loss, mean over positions (from the float16
+  // per-sequence losses, so within their rounding of the float32 matrix).
+  const auto per_token = io::read_npy(tmp / "demo/2l/eval/per_token_loss.npy");
+  const std::vector<double> loss = per_token.to_double();
+  const int64_t n_ctx = per_token.shape[1];
+  double mean = 0;
+  for (int64_t i = 0; i < n_ctx; ++i) mean += loss[size_t((per_token.shape[0] - 1) * n_ctx + i)];
+  EXPECT_NEAR(summary["models"][1].at("final_loss").get<double>(), mean / double(n_ctx), 1e-4);
 
-  // The pair `demo --full` trained, shipped in models/demo-full, analysed again from its weights:
-  // the 2-layer model went through the phase change, and its induction head is found anew.
-  const auto& loaded = summary.at("loaded_full_recipe");
-  ASSERT_TRUE(loaded.is_object()) << r.output;
-  EXPECT_TRUE(loaded["verdict"].at("bar_met").get<bool>());
-  EXPECT_TRUE(loaded["models"][0].at("phase_change").is_null());
-  EXPECT_FALSE(loaded["models"][1].at("phase_change").is_null());
-  EXPECT_GE(loaded["models"][1].at("induction_heads").size(), 1u);
-  EXPECT_TRUE(loaded["models"][0].at("induction_heads").empty());
-  EXPECT_NE(r.output.find("loaded, not trained here"), std::string::npos);
+  // A pair an earlier demo trained, analysed beside the one trained here and labelled as loaded.
+  const auto again = test::run_cli("demo --out " + (tmp / "again") + " --corpus " + (tmp / "corpus.txt") +
+                                   " --bytes --steps 4 --threads 2 --pretrained " + (tmp / "demo"));
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find("loaded, not trained here"), std::string::npos) << again.output;
+  const auto loaded = nlohmann::json::parse(io::read_file(tmp / "again/summary.json")).at("loaded");
+  ASSERT_TRUE(loaded.is_object());
+  EXPECT_EQ(loaded["models"].size(), 2u);
+  EXPECT_EQ(loaded["models"][1].at("final_icl_score"), summary["models"][1].at("final_icl_score"));
 
   // With two threads the models trained side by side, one thread each; they must be exactly what
   // they are when trained one after the other on one thread, so nothing leaks between the two
   // (precision, threads, signals).
   // Its loaded pair is broken (a snapshot missing): said in one line, and what it trained is kept.
-  std::filesystem::copy(std::string(CS_SOURCE_DIR) + "/models/demo-full", tmp / "broken",
-                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(tmp / "demo", tmp / "broken", std::filesystem::copy_options::recursive);
   std::filesystem::remove_all(tmp / "broken/2l/snapshots");
   const auto seq = test::run_cli("demo --out " + (tmp / "seq") + " --corpus " + (tmp / "corpus.txt") +
                                  " --bytes --steps 4 --threads 1 --pretrained " + (tmp / "broken"));
   ASSERT_EQ(seq.code, 0) << seq.output;
   EXPECT_NE(seq.output.find("could not be analysed"), std::string::npos) << seq.output;
   const auto seq_summary = nlohmann::json::parse(io::read_file(tmp / "seq/summary.json"));
-  EXPECT_TRUE(seq_summary.at("loaded_full_recipe").contains("error"));
+  EXPECT_TRUE(seq_summary.at("loaded").contains("error"));
   for (const std::string run : {"1l", "2l"})
     EXPECT_TRUE(io::read_file(tmp / ("seq/" + run + "/eval/per_sequence_loss.npy")) ==
                 io::read_file(tmp / ("demo/" + run + "/eval/per_sequence_loss.npy")))
