@@ -13,8 +13,10 @@ packages=(
   # The viewer's browser test: headless Chromium driven by Selenium.
   chromium chromium-driver python3-selenium
   # The built-in training corpus (docs/corpus.md): documentation sources read in place, and the
-  # Python standard library's sources that the demo mixes in (python-source:).
-  python3.11-doc linux-doc-6.1 libpython3.11-stdlib
+  # Python standard library's sources that the demo mixes in (python-source:, pinned by
+  # src/data/python_source_manifest.inc: these packages put those files in /usr/lib/python3.11).
+  python3.11-doc linux-doc-6.1 libpython3.11-stdlib python3-distutils python3-lib2to3 python3.11-venv
+  libpython3.11-dev
   # Data-parallel training under mpirun (docs/scale.md).
   libopenmpi-dev openmpi-bin
 )

@@ -78,6 +78,7 @@ int64_t Corpus::bytes() const {
 }
 
 void Corpus::append(Corpus other, const std::string& name_prefix) {
+  notes.insert(notes.end(), other.notes.begin(), other.notes.end());
   for (size_t i = 0; i < other.docs.size(); ++i) {
     names.push_back(name_prefix + other.names[i]);
     docs.push_back(std::move(other.docs[i]));

@@ -10,6 +10,7 @@ namespace cs::data {
 struct Corpus {
   std::vector<std::string> names;  // one per document: relative path, or "FILE#k" for \f-separated
   std::vector<std::string> docs;   // UTF-8 text, as stored (no normalisation)
+  std::vector<std::string> notes;  // what a reader should know, e.g. files that differ from a pinned list
 
   size_t size() const { return docs.size(); }
   int64_t bytes() const;

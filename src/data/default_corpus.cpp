@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "core/error.h"
 #include "data/utf8.h"
@@ -30,6 +31,69 @@ std::string find_folder(const std::string& pinned, const std::string& prefix,
   return found.back();
 }
 
+// 64-bit FNV-1a: enough to notice a file that changed, with nothing to link.
+uint64_t fnv1a(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+// "path size checksum" lines; the list of files to read and what each must hold.
+struct PinnedFile {
+  std::string path;
+  int64_t size = 0;
+  uint64_t checksum = 0;
+};
+
+std::vector<PinnedFile> parse_manifest(std::string_view manifest) {
+  std::vector<PinnedFile> files;
+  std::istringstream in{std::string(manifest)};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::istringstream f(line);
+    PinnedFile p;
+    f >> p.path >> p.size >> std::hex >> p.checksum;
+    CS_CHECK(f, "corpus manifest line '" << line << "' is not 'path size checksum'");
+    files.push_back(p);
+  }
+  return files;
+}
+
+// The manifest's files, in its order. A missing or changed file is reported, not fatal: the
+// corpus is still usable, only not the documented one.
+Corpus read_pinned(const DefaultCorpusSource& src) {
+  Corpus c;
+  std::vector<std::string> missing, changed;
+  const std::vector<PinnedFile> files = parse_manifest(src.manifest);
+  for (const PinnedFile& p : files) {
+    const std::string path = src.folder + "/" + p.path;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      missing.push_back(p.path);
+      continue;
+    }
+    std::string text = io::read_file(path);
+    if (int64_t(text.size()) != p.size || fnv1a(text) != p.checksum) changed.push_back(p.path);
+    check_utf8(text, path);
+    if (text.empty()) continue;
+    c.names.push_back(src.name + "/" + p.path);
+    c.docs.push_back(std::move(text));
+  }
+  CS_CHECK(!c.docs.empty(), "none of the " << files.size() << " files of the " << src.name << " corpus is in "
+                                           << src.folder << "; install " << src.package
+                                           << " with scripts/install-deps.sh or pass --corpus");
+  if (!missing.empty() || !changed.empty()) {
+    std::ostringstream n;
+    n << src.name << ": this machine's files differ from the pinned list of " << files.size() << " ("
+      << missing.size() << " missing, " << changed.size() << " changed; first: "
+      << (missing.empty() ? changed[0] : missing[0]) << "), so the corpus is not the one docs/corpus.md "
+      << "describes and results may differ from the documented ones";
+    c.notes.push_back(n.str());
+  }
+  return c;
+}
+
 }  // namespace
 
 Corpus read_corpus_source(const DefaultCorpusSource& src) {
@@ -38,6 +102,7 @@ Corpus read_corpus_source(const DefaultCorpusSource& src) {
            "the " << src.name << " corpus needs the Debian package " << src.package << " (folder "
                << src.folder << " is missing); install it with scripts/install-deps.sh or pass "
                << "--corpus");
+  if (!src.manifest.empty()) return read_pinned(src);
   std::vector<std::string> rel;
   for (auto it = fs::recursive_directory_iterator(src.folder, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -90,11 +155,15 @@ std::string default_corpus_description() {
 }
 
 DefaultCorpusSource python_source() {
+  static constexpr std::string_view kManifest =
+#include "data/python_source_manifest.inc"
+      ;
   DefaultCorpusSource s{"python-source", "libpython3.11-stdlib",
-                        find_folder("/usr/lib/python3.11", "python3.", "", "/usr/lib"),
+                        "/usr/lib/python3.11",
                         "Python Software Foundation License Version 2 (/usr/share/doc/libpython3.11-stdlib/copyright)",
-                        {"test", "idlelib/idle_test", "lib2to3/tests", "site-packages", "dist-packages", "__pycache__"}};
+                        {}};
   s.extension = ".py";
+  s.manifest = kManifest;
   return s;
 }
 

@@ -4,6 +4,7 @@
 // the Python 3.11 documentation's reStructuredText sources and the Linux 6.1 kernel
 // documentation's reStructuredText sources (English only).
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/corpus.h"
@@ -17,6 +18,10 @@ struct DefaultCorpusSource {
   std::string licence;   // one line; the full text is in /usr/share/doc/PACKAGE/copyright
   std::vector<std::string> skip;  // subfolders left out, relative to folder (translations, tests)
   std::string extension = ".txt";  // the files read
+  // When set, exactly the files it lists are read, in its order ("path size fnv1a64" lines,
+  // written by scripts/pin-python-source.sh), and any that are missing or differ are named in the
+  // corpus's notes; the folder walk, skip and extension are then unused.
+  std::string_view manifest;
 };
 
 // The sources, with the folder that exists on this machine (or the expected one when missing).
@@ -29,8 +34,10 @@ Corpus read_default_corpus();
 std::string default_corpus_description();
 
 // Source code that repeats its own identifiers: the Python standard library's .py files as
-// Debian installs them (/usr/lib/python3.11, package libpython3.11-stdlib, which python3 pulls
-// in), without its tests and installed third-party packages. The corpus name "python-source:".
+// Debian 12 installs them (/usr/lib/python3.11: libpython3.11-minimal and -stdlib, which python3
+// pulls in, with python3-distutils, python3-lib2to3, python3.11-venv and libpython3.11-dev),
+// without its tests and third-party packages, pinned by a manifest of 635 files so that every
+// machine reads the same corpus. The corpus name "python-source:".
 DefaultCorpusSource python_source();
 Corpus read_corpus_source(const DefaultCorpusSource& src);
 

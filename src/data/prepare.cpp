@@ -35,6 +35,7 @@ PrepareResult prepare_tokens(const PrepareOptions& o, const std::string& out_dir
   r.read_seconds = since(t0);
   say("read " + std::to_string(corpus.size()) + " documents, " +
       std::to_string(r.corpus_bytes) + " bytes: " + r.corpus_label);
+  for (const std::string& note : corpus.notes) say("note: " + note);
 
   const int saved_threads = omp_get_max_threads();
   if (o.threads > 0) omp_set_num_threads(o.threads);

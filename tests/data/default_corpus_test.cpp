@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "data/gettext_corpus.h"
+#include "../io/temp_dir.h"
 
 namespace {
 
@@ -36,16 +37,18 @@ TEST(DefaultCorpus, IsLargeEnglishAndManyDocuments) {
   EXPECT_NE(cs::data::default_corpus_description().find("python3.11-doc"), std::string::npos);
 }
 
-// The Python standard library's sources, named "python-source:": .py files only, tests and
-// installed third-party packages left out, in path order.
+// The Python standard library's sources, named "python-source:": the 635 .py files of the pinned
+// list (tests and third-party packages left out), identical on every machine with the packages
+// scripts/install-deps.sh installs.
 TEST(PythonSourceCorpus, StandardLibraryWithoutTests) {
   const auto src = cs::data::python_source();
   if (!std::filesystem::is_directory(src.folder)) GTEST_SKIP() << src.folder << " not installed";
   ASSERT_TRUE(cs::data::is_named_corpus("python-source:"));
   const cs::data::Corpus c = cs::data::read_named_corpus("python-source:");
-  EXPECT_GE(c.size(), 500u);
-  EXPECT_GE(c.bytes(), 5'000'000);
-  EXPECT_TRUE(std::is_sorted(c.names.begin(), c.names.end()));
+  EXPECT_EQ(c.size(), 635u);
+  EXPECT_TRUE(c.notes.empty()) << c.notes[0];
+  EXPECT_EQ(c.names[0], "python-source/sitecustomize.py");  // the order the corpus was pinned in
+  EXPECT_TRUE(std::is_sorted(c.names.begin() + 1, c.names.end()));
   bool has_argparse = false;
   for (const auto& n : c.names) {
     EXPECT_EQ(n.rfind("python-source/", 0), 0u) << n;
@@ -55,6 +58,25 @@ TEST(PythonSourceCorpus, StandardLibraryWithoutTests) {
     has_argparse |= n == "python-source/argparse.py";
   }
   EXPECT_TRUE(has_argparse);
+}
+
+// A machine whose files differ from the pinned list still reads what it has, and says so.
+TEST(PythonSourceCorpus, FilesThatDifferFromThePinnedListAreNamed) {
+  cs::test::TempDir tmp;
+  std::filesystem::create_directories(tmp / "lib/pkg");
+  cs::test::write_bytes(tmp / "lib/a.py", "x = 1\n");
+  cs::test::write_bytes(tmp / "lib/pkg/b.py", "y = 22\n");  // pinned as 6 bytes: changed
+  auto src = cs::data::python_source();
+  src.folder = tmp / "lib";
+  // 64-bit FNV-1a of "x = 1\n" and of "y = 2\n".
+  src.manifest = "a.py 6 78a1ef167053da53\npkg/b.py 6 06f61b653e607cd1\nmissing.py 3 0000000000000001\n";
+  const cs::data::Corpus c = cs::data::read_corpus_source(src);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c.names[0], "python-source/a.py");
+  EXPECT_EQ(c.docs[1], "y = 22\n");
+  ASSERT_EQ(c.notes.size(), 1u);
+  EXPECT_NE(c.notes[0].find("differ from the pinned list of 3 (1 missing, 1 changed; first: missing.py)"),
+            std::string::npos) << c.notes[0];
 }
 
 TEST(PythonSourceCorpus, MissingFolderNamesThePackage) {
