@@ -62,6 +62,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--state-every", o->state_every_seconds, "Seconds between resume states")->capture_default_str();
   cmd->add_option("--state-every-steps", o->state_every_steps, "Also write the resume state every N steps (0: off)")->capture_default_str();
   cmd->add_option("--log-every", o->log_every, "Steps per metrics.jsonl line")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--insist-bf16", o->insist_bf16,
+                "With --precision bf16: use it even on a CPU without native bf16 instructions (slower than fp32 there)");
   cmd->add_flag("--resume", o->resume, "Continue the run in --out from its last state");
   cmd->add_flag("--force", o->force, "Replace a run already in --out");
   cmd->add_flag("--skip-nonfinite", o->skip_nonfinite,

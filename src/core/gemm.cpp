@@ -18,6 +18,8 @@ MatmulPrecision matmul_precision() { return g_precision; }
 MatmulPrecisionScope::MatmulPrecisionScope(MatmulPrecision p) : saved_(g_precision) { g_precision = p; }
 MatmulPrecisionScope::~MatmulPrecisionScope() { g_precision = saved_; }
 
+bool cpu_has_native_bf16() { return __builtin_cpu_supports("avx512bf16"); }
+
 MatmulPrecision parse_matmul_precision(const std::string& name) {
   if (name == "fp32") return MatmulPrecision::fp32;
   if (name == "bf16") return MatmulPrecision::bf16;

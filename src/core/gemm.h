@@ -26,6 +26,9 @@ class MatmulPrecisionScope {
   MatmulPrecision saved_;
 };
 MatmulPrecision parse_matmul_precision(const std::string& name);  // "fp32" | "bf16"
+// Whether this CPU multiplies bf16 natively (AVX512-BF16). Without it the bf16 path emulates the
+// rounding and runs slower than fp32 (docs/benchmarks.md).
+bool cpu_has_native_bf16();
 std::string to_string(MatmulPrecision p);
 
 // C = alpha * op(A) op(B) + beta * C with A and B rounded to bfloat16 (oneDNN matmul).

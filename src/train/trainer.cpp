@@ -81,6 +81,11 @@ void check_settings(const run::RunConfig& rc) {
 run::RunConfig setup_new_run(const TrainOptions& o, const std::string& dir) {
   run::RunConfig rc = o.rc;
   check_settings(rc);
+  if (rc.train.precision == "bf16" && !cpu_has_native_bf16() && !o.insist_bf16) {
+    std::fprintf(stderr, "note: this CPU has no native bf16 instructions (AVX512-BF16), where bf16 trains slower "
+                         "than fp32; training in fp32 (--insist-bf16 to use bf16 anyway)\n");
+    rc.train.precision = "fp32";
+  }
   run::RunWriter staging = run::RunWriter::staging(dir);
   const run::RunDir& run = staging.run();
   try {

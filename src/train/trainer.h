@@ -27,6 +27,9 @@ struct TrainOptions {
   // A step whose loss or gradient is not finite is skipped (no update; counted in metrics.jsonl)
   // instead of stopping the run.
   bool skip_nonfinite = false;
+  // bf16 even on a CPU without native bf16 instructions, where it is slower than fp32; without
+  // this such a run trains in fp32 and says so.
+  bool insist_bf16 = false;
   std::string label = "train";
 };
 

@@ -15,6 +15,7 @@
 #include "../io/temp_dir.h"
 #include <nlohmann/json.hpp>
 
+#include "core/gemm.h"
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
@@ -124,7 +125,7 @@ TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
   const std::string corpus = make_corpus(tmp), fp32 = tmp / "fp32", bf16 = tmp / "bf16";
   const std::string args = " --corpus " + corpus + kModel + " --steps 120 --lr 1e-2";
   ASSERT_EQ(test::run_cli("train --out " + fp32 + args).code, 0);
-  const auto r = test::run_cli("train --out " + bf16 + args + " --precision bf16");
+  const auto r = test::run_cli("train --out " + bf16 + args + " --precision bf16 --insist-bf16");
   ASSERT_EQ(r.code, 0) << r.output;
   std::ifstream f(bf16 + "/config.json");
   EXPECT_EQ(nlohmann::json::parse(f)["train"]["precision"], "bf16");
@@ -132,6 +133,15 @@ TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
   // differ, the loss does not move beyond rounding noise.
   EXPECT_NE(weights(run::RunDir(fp32).snapshot_path(120)), weights(run::RunDir(bf16).snapshot_path(120)));
   EXPECT_NEAR(final_eval_loss(bf16), final_eval_loss(fp32), 0.05);
+  // Without --insist-bf16, bf16 is used only where the CPU has it natively; elsewhere it would be
+  // slower than fp32, and the run says so and trains in fp32.
+  const auto plain = test::run_cli("train --out " + (tmp / "plain") + " --corpus " + corpus + kModel +
+                                   " --steps 2 --precision bf16");
+  ASSERT_EQ(plain.code, 0) << plain.output;
+  std::ifstream g(tmp / "plain/config.json");
+  EXPECT_EQ(nlohmann::json::parse(g)["train"]["precision"], cpu_has_native_bf16() ? "bf16" : "fp32");
+  EXPECT_EQ(plain.output.find("no native bf16 instructions") != std::string::npos, !cpu_has_native_bf16())
+      << plain.output;
   const auto bad = test::run_cli("train --out " + (tmp / "bad") + args + " --precision fp16");
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.output.find("unknown precision 'fp16'"), std::string::npos) << bad.output;
