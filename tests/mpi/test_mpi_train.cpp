@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../common/run_cli.h"
+#include "../common/weights.h"
 #include "../common/word_corpus.h"
 #include "../io/temp_dir.h"
 #include "io/safetensors.h"
@@ -55,15 +56,7 @@ size_t logged_steps(const std::string& run) {
   return n;
 }
 
-std::vector<float> weights(const std::string& path) {
-  const auto st = io::SafeTensors::open(path);
-  std::vector<float> all;
-  for (const auto& name : st.names()) {
-    const auto w = st.get_f32(name);
-    all.insert(all.end(), w.begin(), w.end());
-  }
-  return all;
-}
+using test::weights;
 
 TEST(MpiTrain, TwoRanksFollowOneProcess) {
   test::TempDir tmp;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "../common/run_cli.h"
+#include "../common/weights.h"
 #include "../data/text_gen.h"
 #include "../io/temp_dir.h"
 #include <nlohmann/json.hpp>
@@ -68,15 +69,7 @@ int interrupt_run(const std::string& args, const std::string& run, int64_t after
   return status;
 }
 
-std::vector<float> weights(const std::string& path) {
-  const auto st = io::SafeTensors::open(path);
-  std::vector<float> all;
-  for (const auto& name : st.names()) {
-    const auto w = st.get_f32(name);
-    all.insert(all.end(), w.begin(), w.end());
-  }
-  return all;
-}
+using test::weights;
 
 TEST(TrainCli, WritesTheRunFolder) {
   test::TempDir tmp;
