@@ -2,6 +2,7 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <unordered_map>
@@ -51,17 +52,38 @@ class SentencePieceTokenizer final : public Tokenizer {
         text_[size_t(id)] = std::move(t);
       }
     }
+    for (char c : kSpace) {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", unsigned(static_cast<unsigned char>(c)));
+      const int id = sp_.PieceToId(name);
+      if (!sp_.IsByte(id)) {
+        space_bytes_.clear();
+        break;
+      }
+      space_bytes_.push_back(id);
+    }
   }
 
   std::string kind() const override { return "sentencepiece"; }
   int d_vocab() const override { return int(text_.size()); }
   int bos_id() const override { return sp_.bos_id(); }
 
+  // sentencepiece stands for a space with U+2581, so that character in the text would decode as
+  // a space: it goes in as its three byte tokens instead, keeping encoding lossless.
   std::vector<int32_t> encode(std::string_view text) const override {
-    std::vector<int> ids;
-    const auto status = sp_.Encode(text, &ids);
-    CS_CHECK(status.ok(), "sentencepiece could not encode text: " << status.ToString());
-    return std::vector<int32_t>(ids.begin(), ids.end());
+    std::vector<int32_t> out;
+    while (true) {
+      const size_t at = text.find(kSpace);
+      std::vector<int> ids;
+      const auto status = sp_.Encode(text.substr(0, at), &ids);
+      CS_CHECK(status.ok(), "sentencepiece could not encode text: " << status.ToString());
+      out.insert(out.end(), ids.begin(), ids.end());
+      if (at == std::string_view::npos) return out;
+      CS_CHECK(!space_bytes_.empty(),
+               "the text holds U+2581, which this sentencepiece model (without byte tokens) cannot encode");
+      out.insert(out.end(), space_bytes_.begin(), space_bytes_.end());
+      text.remove_prefix(at + kSpace.size());
+    }
   }
 
   std::string decode(const std::vector<int32_t>& ids) const override {
@@ -89,6 +111,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string serialized_;
   sentencepiece::SentencePieceProcessor sp_;
   std::vector<std::string> text_;
+  std::vector<int32_t> space_bytes_;  // the byte tokens of U+2581; empty when the model has none
 };
 
 // Feeds sentencepiece the sampled lines without copying the corpus.

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/json_integer.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "io/atomic_file.h"
@@ -224,11 +226,22 @@ namespace {
 template <class T>
 T field(const json& j, const char* key, const std::string& path) {
   CS_CHECK(j.contains(key), path << ": missing field '" << key << "'");
-  try {
-    return j[key].get<T>();
-  } catch (const json::exception&) {
-    cs::fail(path + ": field '" + key + "' has the wrong type: " + j[key].dump());
+  if constexpr (std::is_integral_v<T>) {
+    return json_integer<T>(j[key], path + ": field '" + key + "'");
+  } else {
+    try {
+      return j[key].get<T>();
+    } catch (const json::exception&) {
+      cs::fail(path + ": field '" + key + "' has the wrong type: " + j[key].dump());
+    }
   }
+}
+
+std::vector<int64_t> integer_pair(const json& j, const char* key, const std::string& path) {
+  CS_CHECK(j.contains(key) && j[key].is_array() && j[key].size() == 2,
+           path << ": field '" << key << "' must be a pair of integers, got " << j.value(key, json()).dump());
+  const std::string what = path + ": field '" + key + "'";
+  return {json_integer<int64_t>(j[key][0], what), json_integer<int64_t>(j[key][1], what)};
 }
 
 }  // namespace
@@ -255,23 +268,23 @@ TokenStore TokenStore::open(const std::string& dir_in) {
   t.d_vocab_ = field<int>(m, "d_vocab", meta_path);
   t.bos_id_ = field<int>(m, "bos_id", meta_path);
   t.n_tokens_ = field<int64_t>(m, "n_tokens", meta_path);
-  const auto train = field<std::vector<int64_t>>(m, "train_tokens", meta_path);
+  const auto train = integer_pair(m, "train_tokens", meta_path);
   const int64_t n_docs = field<int64_t>(m, "n_docs", meta_path);
   CS_CHECK(t.d_vocab_ > 0 && (t.item_ == 4 || t.d_vocab_ <= 65536),
            meta_path << ": d_vocab " << t.d_vocab_ << " does not fit dtype " << dtype);
   CS_CHECK(t.bos_id_ >= 0 && t.bos_id_ < t.d_vocab_,
            meta_path << ": bos_id " << t.bos_id_ << " outside [0, " << t.d_vocab_ << ")");
-  CS_CHECK(train.size() == 2 && train[0] == 0 && train[1] > 0 && train[1] <= t.n_tokens_,
+  CS_CHECK(train[0] == 0 && train[1] > 0 && train[1] <= t.n_tokens_,
            meta_path << ": train_tokens must be [0, n] with 0 < n <= n_tokens (" << t.n_tokens_ << ")");
   t.n_train_tokens_ = train[1];
 
   const std::string bin_path = in(dir, File::token_stream);
   t.bin_ = io::MappedFile::open(bin_path);
   const io::MappedFile& bin = t.bin_;
-  CS_CHECK(bin.size() == size_t(t.n_tokens_) * size_t(t.item_),
+  // Compared by division: n_tokens * item_ can overflow for a tampered tokens.json.
+  CS_CHECK(bin.size() % size_t(t.item_) == 0 && bin.size() / size_t(t.item_) == uint64_t(t.n_tokens_),
            bin_path << ": " << bin.size() << " bytes, but " << file_name(File::token_meta) << " says "
-                    << t.n_tokens_ << " tokens of " << dtype << " (" << t.n_tokens_ * t.item_
-                    << " bytes)");
+                    << t.n_tokens_ << " tokens of " << dtype << " (" << t.item_ << " bytes each)");
   t.data_ = bin.data();
   // One pass over the stream catches a tampered or mismatched file before training reads it.
   uint32_t max_id = 0;

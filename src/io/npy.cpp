@@ -253,9 +253,11 @@ NpyArray read_npy(const std::string& path) {
   const int64_t n = shape_numel(a.shape, path);
   const size_t data_start = header_start + header_len;
   const size_t have = size - data_start;
-  CS_CHECK(uint64_t(n) <= uint64_t(SIZE_MAX) / uint64_t(item) && size_t(n) * size_t(item) == have,
+  const bool fits = n <= INT64_MAX / item;  // else n * item overflows, in the message too
+  CS_CHECK(fits && size_t(n) * size_t(item) == have,
            path << ": shape " << shape_text(a.shape) << " of " << a.dtype << " needs "
-                << n * item << " data bytes but the file holds " << have);
+                << (fits ? std::to_string(n * item) : "over 2^63")
+                << " data bytes but the file holds " << have);
   a.bytes.assign(file.begin() + std::ptrdiff_t(data_start), file.end());
   return a;
 }

@@ -121,7 +121,7 @@ Header read_header(const std::string& path, const uint8_t* base, size_t size) {
   Header h;
   try {
     h.fields = json::parse(header, header + header_len);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // out_of_range too: a number beyond double's range
     cs::fail(path + ": safetensors header is not valid JSON (" + e.what() + ")");
   }
   CS_CHECK(h.fields.is_object(), path << ": safetensors header is not a JSON object");
@@ -141,14 +141,16 @@ std::map<std::string, std::string> read_metadata(const std::string& path, const 
   return metadata;
 }
 
-// The shape into `shape`; returns its element count, bounded so that byte counts cannot overflow.
+// The shape into `shape`; returns its element count, bounded so that byte counts (up to 8 bytes
+// an element) cannot overflow.
 uint64_t read_shape(const std::string& where, const json& v, std::vector<int64_t>& shape) {
   CS_CHECK(v["shape"].is_array(), where << " has a shape that is not a list");
+  constexpr uint64_t kMaxNumel = uint64_t(1) << 60;
   uint64_t numel = 1;
   for (const json& d : v["shape"]) {
     CS_CHECK(d.is_number_unsigned(), where << " has a shape entry that is not a non-negative integer: " << d.dump());
     const uint64_t dim = d.get<uint64_t>();
-    CS_CHECK(dim < (uint64_t(1) << 62) && (dim == 0 || numel <= (uint64_t(1) << 62) / dim),
+    CS_CHECK(dim < kMaxNumel && (dim == 0 || numel <= kMaxNumel / dim),
              where << " has an impossibly large shape " << v["shape"].dump());
     numel *= dim;
     shape.push_back(int64_t(dim));

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_integer.h"
 
 namespace cs {
 
@@ -76,12 +77,12 @@ void from_json(const nlohmann::json& j, Config& c) {
     CS_CHECK(j.contains(key), "config is missing field '" << key << "'");
     return j.at(key);
   };
-  c.n_layers = need("n_layers").get<int>();
-  c.n_heads = need("n_heads").get<int>();
-  c.d_model = need("d_model").get<int>();
-  c.d_head = need("d_head").get<int>();
-  c.n_ctx = need("n_ctx").get<int>();
-  c.d_vocab = need("d_vocab").get<int>();
+  c.n_layers = json_integer<int>(need("n_layers"), "config field n_layers");
+  c.n_heads = json_integer<int>(need("n_heads"), "config field n_heads");
+  c.d_model = json_integer<int>(need("d_model"), "config field d_model");
+  c.d_head = json_integer<int>(need("d_head"), "config field d_head");
+  c.n_ctx = json_integer<int>(need("n_ctx"), "config field n_ctx");
+  c.d_vocab = json_integer<int>(need("d_vocab"), "config field d_vocab");
   c.positional_embedding_type = parse_positions(need("positional_embedding_type").get<std::string>());
   const auto& norm = j.contains("normalization_type") ? j.at("normalization_type") : nlohmann::json();
   c.normalization_type = norm.is_null() ? Normalization::none : parse_normalization(norm.get<std::string>());

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/json_integer.h"
 #include "io/atomic_file.h"
 
 namespace cs::run {
@@ -32,10 +33,10 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
     rc.model = j.at("model").get<Config>();
     const auto& t = j.at("train");
     auto& s = rc.train;
-    s.batch = t.at("batch");
-    s.steps = t.at("steps");
+    s.batch = json_integer<int>(t.at("batch"), "config.json: train.batch");
+    s.steps = json_integer<int64_t>(t.at("steps"), "config.json: train.steps");
     s.lr = t.at("lr");
-    s.warmup_steps = t.at("warmup_steps");
+    s.warmup_steps = json_integer<int64_t>(t.at("warmup_steps"), "config.json: train.warmup_steps");
     s.schedule = t.at("schedule");
     s.min_lr_fraction = t.at("min_lr_fraction");
     s.weight_decay = t.at("weight_decay");
@@ -43,11 +44,11 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
     s.beta2 = t.at("beta2");
     s.adam_eps = t.at("adam_eps");
     s.grad_clip = t.at("grad_clip");
-    s.seed = t.at("seed");
-    s.n_snapshots = t.at("n_snapshots");
-    s.n_eval = t.at("n_eval");
+    s.seed = json_integer<uint64_t>(t.at("seed"), "config.json: train.seed");
+    s.n_snapshots = json_integer<int>(t.at("n_snapshots"), "config.json: train.n_snapshots");
+    s.n_eval = json_integer<int>(t.at("n_eval"), "config.json: train.n_eval");
     s.eval_windows = t.value("eval_windows", "start");  // runs written before the option evaluated at document starts
-    s.threads = t.at("threads");
+    s.threads = json_integer<int>(t.at("threads"), "config.json: train.threads");
     s.precision = t.value("precision", "fp32");  // runs written before the option trained in fp32
     rc.data = j.value("data", nlohmann::json::object());
   } catch (const nlohmann::json::exception& e) {

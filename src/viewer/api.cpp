@@ -170,7 +170,7 @@ nlohmann::json parse_forward_body(const std::string& text) {
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // out_of_range too: a number beyond double's range
     throw ApiError(400, "malformed JSON: " + without_prefix(e.what()));
   }
   if (!body.is_object())

@@ -268,7 +268,7 @@ TEST_F(ViewerServer, BytePatternsMatchTheFloats) {
 TEST_F(ViewerServer, MalformedJsonIsA400) {
   for (const std::string body : {"{\"run\": 0, \"text\": ", "not json", "[1, 2]", "{\"run\": 0}", "{\"text\": 5}",
                                  "{\"text\": \"a\", \"patterns\": \"png\"}", "{\"text\": \"a\", \"positions\": [\"x\"]}",
-                                 "{\"text\": \"a\", \"run\": -1}"}) {
+                                 "{\"text\": \"a\", \"run\": -1}", "{\"text\": \"a\", \"run\": 1e999}"}) {
     const json j = post(body, 400);
     EXPECT_FALSE(j["error"].get<std::string>().empty()) << body;
   }
