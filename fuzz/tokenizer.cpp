@@ -21,7 +21,7 @@ const cs::data::Tokenizer& bytes_tokenizer() {
 
 const cs::data::Tokenizer& bpe_tokenizer() {
   static const auto t = cs::data::load_sentencepiece_tokenizer(
-      std::string(CS_SOURCE_DIR) + "/models/demo-full/1l/" + cs::file_name(cs::File::tokenizer_model));
+      std::string(CS_SOURCE_DIR) + "/models/demo/1l/" + cs::file_name(cs::File::tokenizer_model));
   return *t;
 }
 

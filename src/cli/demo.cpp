@@ -12,7 +12,7 @@ void register_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "Train a 1-layer and a 2-layer model on the built-in corpus with Python sources mixed in and compare "
                                          "their in-context learning over training (DIR/1l, DIR/2l, DIR/summary.json)");
   cmd->add_option("--out", a->out, "Folder for the demo's runs and pictures (replaced on a re-run)")->capture_default_str();
-  cmd->add_flag("--full", a->full, "The longer recipe: the same models and corpus for 35 M tokens instead of 20 M (docs/demo.md)");
+  cmd->add_flag("--full", a->full, "The longer recipe: the same models and corpus for 35 M tokens instead of 24 M (docs/demo.md)");
   cmd->add_option("--threads", a->threads, "Threads")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
   cmd->add_option("--steps", a->steps, "Override the recipe's steps per model (a smoke test uses a few)");

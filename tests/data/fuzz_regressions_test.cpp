@@ -30,7 +30,7 @@ TEST(FuzzRegressions, TokenFoldersAreRefused) {
 // Text holding U+2581, sentencepiece's own stand-in for a space, decoded as a space.
 TEST(FuzzRegressions, TokenizersGiveTheTextBack) {
   const auto bpe = cs::data::load_sentencepiece_tokenizer(
-      std::string(CS_SOURCE_DIR) + "/models/demo-full/1l/" + cs::file_name(cs::File::tokenizer_model));
+      std::string(CS_SOURCE_DIR) + "/models/demo/1l/" + cs::file_name(cs::File::tokenizer_model));
   const auto bytes = cs::data::make_byte_tokenizer();
   const auto inputs = fuzz_regressions("tokenizer");
   ASSERT_FALSE(inputs.empty());
