@@ -19,16 +19,8 @@ targets=("$@")
 declare -A max_len=([safetensors]=4096 [npy]=1024 [run_config]=4096 [tokens]=8192 [gettext]=2048
                     [tokenizer]=4096)
 
-scripts/install-deps.sh
-missing=()
-for p in clang libclang-rt-14-dev libomp-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+# libFuzzer comes with clang and its runtime; the readers use OpenMP, which clang takes from libomp.
+scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages circuitscope builds and tests with. Idempotent.
+# Installs the Debian 12 packages circuitscope builds and tests with, and any named as arguments.
+# Idempotent.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
@@ -20,6 +21,8 @@ packages=(
   # Data-parallel training under mpirun (docs/scale.md).
   libopenmpi-dev openmpi-bin
 )
+# Extra packages a caller needs beside these (scripts/fuzz.sh: clang for libFuzzer).
+packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
