@@ -67,11 +67,11 @@ void BM_Sgemm(benchmark::State& state) {
 int register_all() {
   for (const auto& tc : cs::bench::train_configs()) {
     benchmark::RegisterBenchmark(("train_step/" + tc.name).c_str(), BM_TrainStep, tc)
-        ->Args({2, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+        ->Args({tc.threads, 0})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
     benchmark::RegisterBenchmark(("train_step_bf16/" + tc.name).c_str(), BM_TrainStep, tc)
-        ->Args({2, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+        ->Args({tc.threads, 1})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
     benchmark::RegisterBenchmark(("sgemm/" + tc.name).c_str(), BM_Sgemm)
-        ->Args({int64_t(tc.batch) * tc.model.n_ctx, tc.model.d_vocab, tc.model.d_model, 2})
+        ->Args({int64_t(tc.batch) * tc.model.n_ctx, tc.model.d_vocab, tc.model.d_model, tc.threads})
         ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
   }
   return 0;

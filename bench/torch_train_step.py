@@ -28,6 +28,9 @@ CONFIGS = {
     "tiny": dict(n_layers=2, d_model=64, n_heads=4, d_head=16, n_ctx=256, d_vocab=2048, batch=16),
     "small": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=512, d_vocab=4096, batch=8),
     "tl": dict(n_layers=2, d_model=512, n_heads=8, d_head=64, n_ctx=1024, d_vocab=48262, batch=4),
+    # The quick demo's 2-layer model (src/report/demo.cpp), which the demo trains on one thread.
+    "demo": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=256, d_vocab=1024, batch=4,
+                 positions="standard", ln=True, threads=1),
 }
 
 # Runtime settings that make Debian's torch several times faster on a small machine; without them
@@ -72,9 +75,17 @@ def build(torch, c, weights=None):
                                        heads_to_cols(weights[f"blocks.{l}.attn.W_K"])], dim=1),
                        W_V=heads_to_cols(weights[f"blocks.{l}.attn.W_V"]),
                        W_O=weights[f"blocks.{l}.attn.W_O"].reshape(HK, D)) for l in range(L)]
+    # LayerNorm (weight and bias) before each attention layer and before the unembedding, and
+    # learned positions added to the residual stream ("standard"), when the config asks for them.
+    ln, standard = c.get("ln", False), c.get("positions", "shortformer") == "standard"
+    if ln:
+        for layer in layers:
+            layer.update(ln_w=torch.ones(D), ln_b=torch.zeros(D))
     W_E, W_pos, W_U = (t.detach().clone().requires_grad_(True) for t in (W_E, W_pos, W_U))
     layers = [{k: t.detach().clone().requires_grad_(True) for k, t in layer.items()} for layer in layers]
+    ln_final = [torch.ones(D, requires_grad=True), torch.zeros(D, requires_grad=True)] if ln else []
     named = {"W_E": W_E, "W_pos": W_pos, "W_U": W_U}
+    named.update({f"ln_final.{i}": t for i, t in enumerate(ln_final)})
     for l, layer in enumerate(layers):
         named.update({f"{l}.{k}": t for k, t in layer.items()})
 
@@ -89,16 +100,21 @@ def build(torch, c, weights=None):
         Bt, Tt = inputs.shape
         x = F.embedding(inputs, W_E)  # [B, T, D]
         pos = W_pos[:Tt]
+        if standard:
+            x = x + pos
         bias = mask_bias if Tt == T and Bt == B else mask_bias[:Bt * H, :Tt, :Tt]
         for layer in layers:
-            qk = torch.matmul(x + pos, layer["W_QK"]).view(Bt, Tt, 2, H, K)
+            a = F.layer_norm(x, (D,), layer["ln_w"], layer["ln_b"], 1e-5) if ln else x
+            qk = torch.matmul(a if standard else a + pos, layer["W_QK"]).view(Bt, Tt, 2, H, K)
             q = qk[:, :, 0].transpose(1, 2).reshape(Bt * H, Tt, K)
             k = qk[:, :, 1].transpose(1, 2).reshape(Bt * H, Tt, K)
-            v = torch.matmul(x, layer["W_V"]).view(Bt, Tt, H, K).transpose(1, 2).reshape(Bt * H, Tt, K)
+            v = torch.matmul(a, layer["W_V"]).view(Bt, Tt, H, K).transpose(1, 2).reshape(Bt * H, Tt, K)
             scores = torch.baddbmm(bias, q, k.transpose(1, 2), alpha=scale)
             pattern = torch.softmax(scores, dim=-1)
             z = torch.bmm(pattern, v).view(Bt, H, Tt, K).transpose(1, 2).reshape(Bt, Tt, HK)
             x = x + torch.matmul(z, layer["W_O"])
+        if ln:
+            x = F.layer_norm(x, (D,), ln_final[0], ln_final[1], 1e-5)
         logits = torch.matmul(x, W_U)
         return F.cross_entropy(logits.view(Bt * Tt, V), targets.reshape(Bt * Tt))
 
@@ -108,9 +124,10 @@ def build(torch, c, weights=None):
 def run_one(name, threads, min_steps, min_seconds, warmup, clip, runtime):
     import torch
 
+    c = CONFIGS[name]
+    threads = c.get("threads", threads)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    c = CONFIGS[name]
     named, loss_of = build(torch, c)
     params = list(named.values())
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
@@ -183,7 +200,7 @@ def check():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="tiny,small,tl", help="comma-separated: " + ",".join(CONFIGS))
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="threads (a config that names its own keeps it)")
     ap.add_argument("--min-steps", type=int, default=10, help="stop timing after this many steps ...")
     ap.add_argument("--min-seconds", type=float, default=5.0, help="... or after this long (at least 3 steps)")
     ap.add_argument("--warmup", type=int, default=3)

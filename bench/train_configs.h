@@ -13,6 +13,7 @@ struct TrainConfig {
   std::string name;
   Config model;
   int batch;
+  int threads = 2;
 };
 
 // Two layers, shortformer positions, no normalization unless set after.
@@ -28,10 +29,20 @@ inline Config two_layers(int D, int H, int K, int T, int V) {
   return c;
 }
 
+// The quick demo's 2-layer model (src/report/demo.cpp), which the demo trains on one thread
+// while the 1-layer model takes the other.
+inline Config demo_recipe_2l() {
+  Config c = two_layers(128, 8, 16, 256, 1024);
+  c.positional_embedding_type = Positions::standard;
+  c.normalization_type = Normalization::LN;
+  return c;
+}
+
 inline std::vector<TrainConfig> train_configs() {
   return {{"tiny", two_layers(64, 4, 16, 256, 2048), 16},
           {"small", two_layers(128, 8, 16, 512, 4096), 8},
-          {"tl", two_layers(512, 8, 64, 1024, 48262), 4}};
+          {"tl", two_layers(512, 8, 64, 1024, 48262), 4},
+          {"demo", demo_recipe_2l(), 4, 1}};
 }
 
 inline Config config_named(const std::string& name) {

@@ -77,7 +77,7 @@ void attention_output_backward(const Params<T>& params, Activations<T>& acts, Pa
   const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head, HK = H * K;
   attn_out_backward(acts.d_resid.data(), acts.z[l].data(), params.ptr(params.layout.blocks[l].W_O),
                     acts.d_z.data(), grads.ptr(grads.layout.blocks[l].W_O), R, HK, D);
-  attention_backward(acts.qkv[l].data(), acts.pattern[l].data(), acts.d_z.data(),
+  attention_backward(acts.qkv[l].data(), acts.pattern[l].data(), acts.z[l].data(), acts.d_z.data(),
                      acts.d_qkv.data(), acts.B, acts.Tn, H, K, acts.attention_scratch);
   if (c.positional_embedding_type == Positions::rotary)
     rotary_backward(acts.d_qkv.data(), acts.rotary, acts.B, acts.Tn, H, K);

@@ -1,5 +1,6 @@
 #include "train/adamw.h"
 
+#include "core/lane_sum.h"
 #include "core/parallel.h"
 
 #include <cmath>
@@ -16,9 +17,9 @@ AdamW<T>::AdamW(const ParamLayout& layout, AdamWConfig c)
 
 template <class T>
 double AdamW<T>::clip(Params<T>& grads) const {
-  double sq = 0;
-  for (const T g : grads.data) sq += double(g) * double(g);
-  const double norm = std::sqrt(sq);
+  const T* gd = grads.data.data();
+  const double norm =
+      std::sqrt(lane_sum(int64_t(grads.data.size()), [gd](int64_t i) { return double(gd[i]) * double(gd[i]); }));
   if (cfg.grad_clip > 0) {
     const double coef = cfg.grad_clip / (norm + 1e-6);
     if (coef < 1)

@@ -7,16 +7,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/error.h"
 #include "core/fast_exp.h"
-#include "core/max_of.h"
 
 namespace cs {
 
 namespace {
-// Explicit 64-byte vectors (one AVX-512 register; two AVX2 ones): the inner loops keep their
-// accumulators in registers instead of storing and reloading a row per step.
+// Explicit 64-byte vectors (one AVX-512 register; two AVX2 ones): the micro-kernels below keep
+// their accumulators in registers instead of storing and reloading a row per step.
 // (Spelled per type: GCC drops vector_size on a dependent alias template.)
 template <class T>
 struct VecOf;
@@ -43,11 +43,50 @@ template <class T>
 inline void store(T* p, Vec<T> v) {
   std::memcpy(p, &v, sizeof v);
 }
+
+// Lane reductions as a tree of shuffles: log2(lanes) dependent steps instead of one per lane.
+inline Vec<float> fold(Vec<float> v, Vec<float> (*op)(Vec<float>, Vec<float>)) {
+  v = op(v, __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  v = op(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11));
+  v = op(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
+  return op(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14));
+}
+inline Vec<double> fold(Vec<double> v, Vec<double> (*op)(Vec<double>, Vec<double>)) {
+  v = op(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));
+  v = op(v, __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5));
+  return op(v, __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6));
+}
 template <class T>
 inline T hsum(Vec<T> v) {
-  T s = 0;
-  for (int64_t k = 0; k < kLanes<T>; ++k) s += v[k];
-  return s;
+  return fold(v, [](Vec<T> a, Vec<T> b) { return a + b; })[0];
+}
+template <class T>
+inline T hmax(Vec<T> v) {
+  return fold(v, [](Vec<T> a, Vec<T> b) { return a > b ? a : b; })[0];
+}
+
+// The position of each lane within its vector, to mask a row's ragged end.
+template <class T>
+inline Vec<T> lane_index() {
+  Vec<T> v;
+  for (int64_t k = 0; k < kLanes<T>; ++k) v[k] = T(k);
+  return v;
+}
+
+// max of s[0..n), reading whole vectors up to padded_n.
+template <class T>
+T row_max(const T* s, int64_t n, int64_t padded_n) {
+  constexpr int64_t L = kLanes<T>;
+  const Vec<T> lanes = lane_index<T>(), lowest = Vec<T>{} - std::numeric_limits<T>::infinity();
+  Vec<T> m0 = lowest, m1 = lowest;
+  for (int64_t j0 = 0; j0 < padded_n; j0 += 2 * L) {
+    Vec<T> a = load(s + j0), b = load(s + j0 + L);
+    a = lanes + T(j0) < T(n) ? a : lowest;
+    b = lanes + T(j0 + L) < T(n) ? b : lowest;
+    m0 = a > m0 ? a : m0;
+    m1 = b > m1 ? b : m1;
+  }
+  return hmax<T>(m0 > m1 ? m0 : m1);
 }
 
 // sum of a[j] b[j] over [0, n): four independent vector chains, then the tail.
@@ -68,42 +107,151 @@ T dot(const T* a, const T* b, int64_t n) {
   return sum;
 }
 
-// Rows of the transposed copies are padded to whole blocks of kPad positions, so a block that
-// straddles the row end stays inside the buffer; the padding is zero and contributes nothing.
-constexpr int64_t kPad = 16;
-constexpr int64_t kRows = 4;  // query rows the backward takes together
-int64_t padded(int64_t Tn) { return (Tn + kPad - 1) / kPad * kPad; }
-
-// dst[d * Tp + j] = slot d of position j (q, k or v of one head), zero-padded to Tp.
+// Query rows are taken kRows at a time, so that each load of a key or value vector serves kRows
+// rows: at d_head 16 one row alone does one multiply-add per load and waits on memory. (8 rows
+// measured 6% faster than 4 on the demo's step: docs/benchmarks.md.)
+constexpr int64_t kRows = 8;
+// Key positions are padded to whole pairs of vectors (the score kernel's width), head slots to
+// whole vectors; the padding is zero and contributes nothing.
+constexpr int64_t kKeyPad = 32;
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 template <class T>
-void transpose_in(const T* base, int64_t stride, int64_t Tn, int64_t Tp, int64_t K, T* dst) {
+int64_t padded_head(int64_t K) { return round_up(K, kLanes<T>); }
+
+// dst[0..K) = src[0..K) * scale in whole vectors where it can: a call to memmove per head row
+// costs more than the copy at d_head 16.
+template <class T>
+void copy_head(const T* src, int64_t K, T* dst, T scale = T(1)) {
+  constexpr int64_t L = kLanes<T>;
+  int64_t d = 0;
+  for (; d + L <= K; d += L) store(dst + d, load(src + d) * scale);
+  for (; d < K; ++d) dst[d] = src[d] * scale;
+}
+
+// One head's slot of every position, as rows [Tn, Kp] times `scale`, zero past K.
+template <class T>
+void rows_in(const T* base, int64_t stride, int64_t Tn, int64_t K, int64_t Kp, T scale, T* dst) {
+  for (int64_t j = 0; j < Tn; ++j) {
+    // Positions lie a whole row of heads apart: a stride the hardware prefetcher misses.
+    __builtin_prefetch(base + (j + 8) * stride);
+    copy_head(base + j * stride, K, dst + j * Kp, scale);
+    std::fill(dst + j * Kp + K, dst + (j + 1) * Kp, T(0));
+  }
+}
+
+// The same slot transposed, [Kp, Tp], zero past Tn and past K.
+template <class T>
+void cols_in(const T* base, int64_t stride, int64_t Tn, int64_t Tp, int64_t K, int64_t Kp, T* dst) {
   for (int64_t d = 0; d < K; ++d) {
     for (int64_t j = 0; j < Tn; ++j) dst[d * Tp + j] = base[j * stride + d];
     std::fill(dst + d * Tp + Tn, dst + (d + 1) * Tp, T(0));
   }
+  std::fill(dst + K * Tp, dst + Kp * Tp, T(0));
 }
 
-// s[0..n) = softmax given the row maximum; s[n..padded_n) is scratch (whole blocks).
-inline void exp_row(float* s, int64_t n, int64_t padded_n, float mx) {
+// For R rows a (stride lda) and the columns j in [0, n) of bT [Kp, Tp], n a multiple of two
+// vectors: finish(r, j0, a_r . b_{j0 .. j0+L}) for each vector of columns. Scores (a = scaled q,
+// bT = k^T) and dpattern (a = dz, bT = v^T, finished into dscores at once).
+template <int R, class T, class Finish>
+void rows_dot_cols(const T* a, int64_t lda, const T* bT, int64_t Tp, int64_t Kp, int64_t n,
+                   Finish finish) {
+  constexpr int64_t L = kLanes<T>;
+  for (int64_t j0 = 0; j0 < n; j0 += 2 * L) {
+    Vec<T> acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = Vec<T>{};
+    for (int64_t d = 0; d < Kp; ++d) {
+      const Vec<T> b0 = load(bT + d * Tp + j0), b1 = load(bT + d * Tp + j0 + L);
+      for (int r = 0; r < R; ++r) {
+        const T x = a[r * lda + d];
+        acc[r][0] += x * b0;
+        acc[r][1] += x * b1;
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      finish(r, j0, acc[r][0]);
+      finish(r, j0 + L, acc[r][1]);
+    }
+  }
+}
+
+// out_r = sum_{j<n} w[r][j] rows_j for R rows of weights (stride ldw) and rows [., Kp]:
+// z = pattern v, and dq = dscores k.
+template <int R, class T>
+void weighted_rows(const T* w, int64_t ldw, const T* rows, int64_t Kp, int64_t n, T* out) {
+  constexpr int64_t L = kLanes<T>;
+  for (int64_t c = 0; c < Kp; c += L) {
+    // Two accumulators per row: one chain of dependent adds would wait on each add's latency.
+    Vec<T> acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = Vec<T>{};
+    int64_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const Vec<T> v0 = load(rows + j * Kp + c), v1 = load(rows + (j + 1) * Kp + c);
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] += w[r * ldw + j] * v0;
+        acc[r][1] += w[r * ldw + j + 1] * v1;
+      }
+    }
+    if (j < n) {
+      const Vec<T> v0 = load(rows + j * Kp + c);
+      for (int r = 0; r < R; ++r) acc[r][0] += w[r * ldw + j] * v0;
+    }
+    for (int r = 0; r < R; ++r) store(out + r * Kp + c, acc[r][0] + acc[r][1]);
+  }
+}
+
+// rows_j += sum_r w[r][j] x_r for j < n: dk += dscores^T q and dv += pattern^T dz, the R rows'
+// shares added in one pass over the rows.
+template <int R, class T>
+void add_weighted(const T* w, int64_t ldw, const T* x, int64_t Kp, int64_t n, T* rows) {
+  constexpr int64_t L = kLanes<T>;
+  for (int64_t c = 0; c < Kp; c += L) {
+    Vec<T> xr[R];
+    for (int r = 0; r < R; ++r) xr[r] = load(x + r * Kp + c);
+    for (int64_t j = 0; j < n; ++j) {
+      Vec<T> acc = load(rows + j * Kp + c);
+      for (int r = 0; r < R; ++r) acc += w[r * ldw + j] * xr[r];
+      store(rows + j * Kp + c, acc);
+    }
+  }
+}
+
+// s[0..n) = exp(s - mx), s[n..padded_n) = 0; returns the sum.
+inline float exp_row(float* s, int64_t n, int64_t padded_n, float mx) {
+  const Vec16f lanes = lane_index<float>();
   Vec16f sum = {};
   for (int64_t j0 = 0; j0 < padded_n; j0 += 16) {
     Vec16f e = fast_exp(load(s + j0) - mx);
-    if (j0 + 16 > n)  // mask the tail: positions past the row do not count
-      for (int64_t k = n - j0; k < 16; ++k) e[k] = 0.0f;
+    e = lanes < float(n - j0) ? e : Vec16f{};  // positions past the row do not count
     store(s + j0, e);
     sum += e;
   }
-  const float inv = 1.0f / hsum<float>(sum);
-  for (int64_t j0 = 0; j0 < padded_n; j0 += 16) store(s + j0, load(s + j0) * inv);
+  return hsum<float>(sum);
 }
 
-inline void exp_row(double* s, int64_t n, int64_t, double mx) {
+inline double exp_row(double* s, int64_t n, int64_t padded_n, double mx) {
   double sum = 0;
   for (int64_t j = 0; j < n; ++j) {
     s[j] = std::exp(s[j] - mx);
     sum += s[j];
   }
-  for (int64_t j = 0; j < n; ++j) s[j] /= sum;
+  std::fill(s + n, s + padded_n, 0.0);
+  return sum;
+}
+
+// s[0..padded_n) *= scale (the softmax's normalization), written at once to the row's pattern
+// p[0..n). Whole vectors go out while they stay inside the row of Tn: the zeros they carry past
+// n land on the masked half, which is zero anyway.
+template <class T>
+void finish_row(T* s, int64_t n, int64_t padded_n, T scale, T* p, int64_t Tn) {
+  constexpr int64_t L = kLanes<T>;
+  for (int64_t j0 = 0; j0 < padded_n; j0 += L) {
+    const Vec<T> v = load(s + j0) * scale;
+    store(s + j0, v);
+    if (j0 + L <= Tn)
+      store(p + j0, v);
+    else
+      for (int64_t j = j0; j < n; ++j) p[j] = v[j - j0];
+  }
 }
 
 template <class T>
@@ -112,11 +260,91 @@ void check_threads(const AttentionScratch<T>& s) {
            "thread count " << omp_get_max_threads() << " exceeds the attention scratch sized for "
                            << s.threads << "; set threads before building activations");
 }
+
+// One thread's working set for one (batch, head): six blocks of [Tp, Kp] (rows or transposed
+// copies of q, k, v, dz, and the dk, dv sums), then kRows rows of scores and kRows head rows.
+template <class T>
+struct HeadBuffers {
+  int64_t Tp, Kp;
+  T *a, *b, *c, *d, *e, *f, *rows, *out;
+  HeadBuffers(T* slot, int64_t Tn, int64_t K)
+      : Tp(round_up(Tn, kKeyPad)), Kp(padded_head<T>(K)) {
+    T* p[6];
+    for (int i = 0; i < 6; ++i) p[i] = slot + i * Tp * Kp;
+    a = p[0], b = p[1], c = p[2], d = p[3], e = p[4], f = p[5];
+    rows = slot + 6 * Tp * Kp;
+    out = rows + kRows * Tp;
+  }
+};
+
+// Rows i0 .. i0+R-1 of one (batch, head)'s forward: scores against keys 0 .. i0+R-1, softmax
+// (or the frozen pattern), the pattern rows, and z.
+template <int R, class T>
+void forward_rows(int64_t i0, int64_t Tn, const HeadBuffers<T>& hb, const T* frozen_bh,
+                  T* pattern_bh, T* z_rows, int64_t z_stride, int64_t K) {
+  const int64_t n = i0 + R, n_pad = round_up(n, 2 * kLanes<T>);
+  const int64_t Tp = hb.Tp, Kp = hb.Kp;
+  T* s = hb.rows;
+  if (!frozen_bh)
+    rows_dot_cols<R>(hb.a + i0 * Kp, Kp, hb.b, Tp, Kp, n_pad, [&](int r, int64_t j0, Vec<T> scores) {
+      store(s + r * Tp + j0, scores);
+    });
+  for (int r = 0; r < R; ++r) {
+    const int64_t i = i0 + r;
+    T* sr = s + r * Tp;
+    T norm = 1;
+    if (frozen_bh) {
+      std::copy(frozen_bh + i * Tn, frozen_bh + i * Tn + i + 1, sr);
+      std::fill(sr + i + 1, sr + n_pad, T(0));
+    } else {
+      norm = T(1) / exp_row(sr, i + 1, n_pad, row_max(sr, i + 1, n_pad));
+    }
+    finish_row(sr, i + 1, n_pad, norm, pattern_bh + i * Tn, Tn);
+  }
+  weighted_rows<R>(s, Tp, hb.c, Kp, n, hb.out);
+  for (int r = 0; r < R; ++r) copy_head(hb.out + r * Kp, K, z_rows + (i0 + r) * z_stride);
+}
+
+// Rows i0 .. i0+R-1 of one (batch, head)'s backward: dpattern, the softmax backward, dq, and
+// their shares of dk and dv.
+template <int R, class T>
+void backward_rows(int64_t i0, int64_t Tn, const HeadBuffers<T>& hb, const T* pattern_bh,
+                   const T* z_rows, int64_t z_stride, T* dq_rows, int64_t dq_stride, int64_t K) {
+  const int64_t n = i0 + R, n_pad = round_up(n, 2 * kLanes<T>);
+  const int64_t Tp = hb.Tp, Kp = hb.Kp;
+  const T scale = T(1) / std::sqrt(T(K));
+  const T* p = pattern_bh + i0 * Tn;  // zero past each row's own position
+  T* g = hb.rows;
+  // softmax backward: dS = P (dP - sum_j P dP), then the 1/sqrt(K) scale. The row's
+  // sum_j P dP = sum_j P (dz . v_j) = dz . z: a dot over the head, not over the row.
+  T rowdot[R];
+  for (int r = 0; r < R; ++r) rowdot[r] = dot(z_rows + (i0 + r) * z_stride, hb.d + (i0 + r) * Kp, K);
+  // dP = dz v^T is finished into dS while it is in registers: the pattern is read once, beside
+  // the products, instead of in a pass of its own.
+  rows_dot_cols<R>(hb.d + i0 * Kp, Kp, hb.b, Tp, Kp, n_pad, [&](int r, int64_t j0, Vec<T> dp) {
+    T* gr = g + r * Tp + j0;
+    if (j0 > i0 + r) {
+      store(gr, Vec<T>{});
+    } else if (j0 + kLanes<T> <= Tn) {
+      // The pattern comes from memory (the forward wrote every head's since): fetch the next
+      // block's row while this one computes.
+      if (i0 + R + r < Tn) __builtin_prefetch(p + (R + r) * Tn + j0);
+      store(gr, load(p + r * Tn + j0) * (dp - rowdot[r]) * scale);
+    } else {  // a vector past the row's end (Tn not a whole number of vectors)
+      for (int64_t k = 0; k < kLanes<T>; ++k) gr[k] = j0 + k < Tn ? p[r * Tn + j0 + k] * (dp[k] - rowdot[r]) * scale : T(0);
+    }
+  });
+  weighted_rows<R>(g, Tp, hb.c, Kp, n, hb.out);  // dq = dS k
+  for (int r = 0; r < R; ++r) copy_head(hb.out + r * Kp, K, dq_rows + (i0 + r) * dq_stride);
+  add_weighted<R>(g, Tp, hb.a + i0 * Kp, Kp, n, hb.e);  // dk += dS^T q
+  add_weighted<R>(p, Tn, hb.d + i0 * Kp, Kp, n, hb.f);  // dv += P^T dz
+}
+
 }  // namespace
 
 template <class T>
 AttentionScratch<T>::AttentionScratch(int64_t Tn, int64_t K)
-    : per_thread(4 * K * padded(Tn) + kRows * padded(Tn)),
+    : per_thread(6 * round_up(Tn, kKeyPad) * padded_head<T>(K) + kRows * (round_up(Tn, kKeyPad) + padded_head<T>(K))),
       threads(std::max(omp_get_max_threads(), omp_get_num_procs())),
       buf(per_thread * threads) {}
 
@@ -124,186 +352,54 @@ template <class T>
 void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t B, int64_t Tn,
                        int64_t H, int64_t K, AttentionScratch<T>& scratch) {
   check_threads(scratch);
-  constexpr int64_t L = kLanes<T>;
-  const int64_t stride = 3 * H * K, Tp = padded(Tn);
-  const T scale = T(1) / std::sqrt(T(K));
-  // When a value row fills whole vectors, z_i = sum_j p_ij v_j accumulates rows in registers;
-  // otherwise it runs over transposed values and reduces each slot across lanes.
-  const bool value_rows = K % L == 0;
+  const int64_t stride = 3 * H * K;
 #pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
-    T* kT = scratch.slot(omp_get_thread_num());  // [K, Tp]
-    T* vT = kT + K * Tp;                           // [K, Tp]
-    T* s = vT + K * Tp;                            // [Tp] scores, then probabilities
-    const T* base = qkv + b * Tn * stride;
-    const T* v0 = base + 2 * H * K + h * K;
-    if (!frozen) transpose_in(base + H * K + h * K, stride, Tn, Tp, K, kT);
-    if (!value_rows) transpose_in(v0, stride, Tn, Tp, K, vT);
-    for (int64_t i = 0; i < Tn; ++i) {
-      T* p = pattern + (bh * Tn + i) * Tn;
-      const int64_t blocks = (i + L) / L;  // cover keys 0..i
-      if (frozen) {
-        std::copy(frozen + (bh * Tn + i) * Tn, frozen + (bh * Tn + i) * Tn + i + 1, s);
-      } else {
-        const T* q = base + i * stride + h * K;
-        // Four blocks of keys at a time: four independent chains of adds instead of one.
-        int64_t j0 = 0;
-        for (; j0 + 4 * L <= blocks * L; j0 += 4 * L) {
-          Vec<T> a0 = {}, a1 = {}, a2 = {}, a3 = {};
-          for (int64_t d = 0; d < K; ++d) {
-            const T qd = q[d] * scale;
-            const T* k = kT + d * Tp + j0;
-            a0 += qd * load(k);
-            a1 += qd * load(k + L);
-            a2 += qd * load(k + 2 * L);
-            a3 += qd * load(k + 3 * L);
-          }
-          store(s + j0, a0);
-          store(s + j0 + L, a1);
-          store(s + j0 + 2 * L, a2);
-          store(s + j0 + 3 * L, a3);
-        }
-        for (; j0 < blocks * L; j0 += L) {
-          Vec<T> acc = {};
-          for (int64_t d = 0; d < K; ++d) acc += (q[d] * scale) * load(kT + d * Tp + j0);
-          store(s + j0, acc);
-        }
-        exp_row(s, i + 1, blocks * L, max_of(s, i + 1));
-      }
-      std::copy(s, s + i + 1, p);
-      std::fill(p + i + 1, p + Tn, T(0));
-      T* zi = z + (b * Tn + i) * H * K + h * K;
-      if (value_rows) {
-        // Four accumulators: one chain of dependent adds would wait on each add's latency.
-        for (int64_t c = 0; c < K; c += L) {
-          Vec<T> a0 = {}, a1 = {}, a2 = {}, a3 = {};
-          int64_t j = 0;
-          for (; j + 3 <= i; j += 4) {
-            a0 += s[j] * load(v0 + j * stride + c);
-            a1 += s[j + 1] * load(v0 + (j + 1) * stride + c);
-            a2 += s[j + 2] * load(v0 + (j + 2) * stride + c);
-            a3 += s[j + 3] * load(v0 + (j + 3) * stride + c);
-          }
-          for (; j <= i; ++j) a0 += s[j] * load(v0 + j * stride + c);
-          store(zi + c, (a0 + a1) + (a2 + a3));
-        }
-      } else {
-        std::fill(s + i + 1, s + blocks * L, T(0));
-        for (int64_t d = 0; d < K; ++d) {
-          Vec<T> acc = {};
-          for (int64_t j0 = 0; j0 < blocks * L; j0 += L) acc += load(s + j0) * load(vT + d * Tp + j0);
-          zi[d] = hsum<T>(acc);
-        }
-      }
+    // a: q / sqrt(K) as rows, b: k transposed, c: v as rows
+    const HeadBuffers<T> hb(scratch.slot(omp_get_thread_num()), Tn, K);
+    const T* base = qkv + b * Tn * stride + h * K;
+    if (!frozen) {
+      rows_in(base, stride, Tn, K, hb.Kp, T(1) / std::sqrt(T(K)), hb.a);
+      cols_in(base + H * K, stride, Tn, hb.Tp, K, hb.Kp, hb.b);
     }
+    rows_in(base + 2 * H * K, stride, Tn, K, hb.Kp, T(1), hb.c);
+    const T* frozen_bh = frozen ? frozen + bh * Tn * Tn : nullptr;
+    T* pattern_bh = pattern + bh * Tn * Tn;
+    T* z_rows = z + b * Tn * H * K + h * K;
+    int64_t i = 0;
+    for (; i + kRows <= Tn; i += kRows) forward_rows<kRows>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
+    for (; i < Tn; ++i) forward_rows<1>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
   }
 }
-
-namespace {
-
-// Backward of R consecutive query rows i .. i+R-1 of one (batch, head): each load of a k, v, dk or
-// dv block then serves R rows instead of one, which is what bounds this loop.
-template <int R, class T>
-void backward_rows(int64_t i, const T* pattern_bh, const T* dz_b, const T* base, T* dbase,
-                   int64_t Tn, int64_t Tp, int64_t stride, int64_t h, int64_t H, int64_t K,
-                   const T* kT, const T* vT, T* dkT, T* dvT, T* g) {
-  constexpr int64_t L = kLanes<T>;
-  const T scale = T(1) / std::sqrt(T(K));
-  const int64_t last = i + R - 1, blocks = (last + L) / L;
-  const T* p[R];
-  const T* dzi[R];
-  const T* q[R];
-  T* gr[R];
-  for (int r = 0; r < R; ++r) {
-    p[r] = pattern_bh + (i + r) * Tn;  // zero past its own row: pads the shorter rows
-    dzi[r] = dz_b + (i + r) * H * K + h * K;
-    q[r] = base + (i + r) * stride + h * K;
-    gr[r] = g + r * Tp;
-  }
-  // dP = dz v^T: the R rows' sums are independent chains sharing each v block.
-  for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
-    Vec<T> acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = Vec<T>{};
-    for (int64_t d = 0; d < K; ++d) {
-      const Vec<T> v = load(vT + d * Tp + j0);
-      for (int r = 0; r < R; ++r) acc[r] += dzi[r][d] * v;
-    }
-    for (int r = 0; r < R; ++r) store(gr[r] + j0, acc[r]);
-  }
-  for (int r = 0; r < R; ++r) {
-    // softmax backward: dS = P (dP - sum_j P dP), then the 1/sqrt(K) scale
-    const int64_t n = i + r + 1;
-    const T* pr = p[r];
-    T* g_r = gr[r];
-    const T rowdot = dot(pr, g_r, n);
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) g_r[j] = pr[j] * (g_r[j] - rowdot) * scale;
-    std::fill(g_r + n, g_r + blocks * L, T(0));
-  }
-  for (int64_t d = 0; d < K; ++d) {
-    T qd[R], dzd[R];
-    Vec<T> acc[R];
-    for (int r = 0; r < R; ++r) {
-      qd[r] = q[r][d];
-      dzd[r] = dzi[r][d];
-      acc[r] = Vec<T>{};
-    }
-    T* dk = dkT + d * Tp;
-    const T* k = kT + d * Tp;
-    for (int64_t j0 = 0; j0 < blocks * L; j0 += L) {
-      const Vec<T> kj = load(k + j0);
-      Vec<T> dkj = load(dk + j0);
-      for (int r = 0; r < R; ++r) {
-        const Vec<T> gj = load(gr[r] + j0);
-        acc[r] += gj * kj;
-        dkj += gj * qd[r];
-      }
-      store(dk + j0, dkj);
-    }
-    for (int r = 0; r < R; ++r) dbase[(i + r) * stride + h * K + d] = hsum<T>(acc[r]);
-    T* dv = dvT + d * Tp;
-#pragma omp simd
-    for (int64_t j = 0; j <= last; ++j) {
-      T sum = dv[j];
-      for (int r = 0; r < R; ++r) sum += p[r][j] * dzd[r];
-      dv[j] = sum;
-    }
-  }
-}
-
-}  // namespace
 
 template <class T>
-void attention_backward(const T* qkv, const T* pattern, const T* dz, T* dqkv, int64_t B,
+void attention_backward(const T* qkv, const T* pattern, const T* z, const T* dz, T* dqkv, int64_t B,
                         int64_t Tn, int64_t H, int64_t K, AttentionScratch<T>& scratch) {
   check_threads(scratch);
-  const int64_t stride = 3 * H * K, Tp = padded(Tn);
+  const int64_t stride = 3 * H * K;
 #pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
     const int64_t b = bh / H, h = bh % H;
-    T* kT = scratch.slot(omp_get_thread_num());
-    T* vT = kT + K * Tp;
-    T* dkT = vT + K * Tp;
-    T* dvT = dkT + K * Tp;
-    T* g = dvT + K * Tp;  // kRows rows of dpattern, then dscores (zero-padded)
-    const T* base = qkv + b * Tn * stride;
-    T* dbase = dqkv + b * Tn * stride;
+    // a: q as rows, b: v transposed, c: k as rows, d: dz as rows, e and f: dk and dv as rows
+    const HeadBuffers<T> hb(scratch.slot(omp_get_thread_num()), Tn, K);
+    const int64_t Kp = hb.Kp;
+    const T* base = qkv + b * Tn * stride + h * K;
+    T* dbase = dqkv + b * Tn * stride + h * K;
     const T* pattern_bh = pattern + bh * Tn * Tn;
-    const T* dz_b = dz + b * Tn * H * K;
-    transpose_in(base + H * K + h * K, stride, Tn, Tp, K, kT);
-    transpose_in(base + 2 * H * K + h * K, stride, Tn, Tp, K, vT);
-    std::fill(dkT, dkT + 2 * K * Tp, T(0));
+    rows_in(base, stride, Tn, K, Kp, T(1), hb.a);
+    cols_in(base + 2 * H * K, stride, Tn, hb.Tp, K, Kp, hb.b);
+    rows_in(base + H * K, stride, Tn, K, Kp, T(1), hb.c);
+    rows_in(dz + b * Tn * H * K + h * K, H * K, Tn, K, Kp, T(1), hb.d);
+    std::fill(hb.e, hb.e + 2 * hb.Tp * Kp, T(0));  // e and f are adjacent
     int64_t i = 0;
-    for (; i + kRows <= Tn; i += kRows)
-      backward_rows<kRows>(i, pattern_bh, dz_b, base, dbase, Tn, Tp, stride, h, H, K, kT, vT, dkT, dvT, g);
-    for (; i < Tn; ++i)
-      backward_rows<1>(i, pattern_bh, dz_b, base, dbase, Tn, Tp, stride, h, H, K, kT, vT, dkT, dvT, g);
-    for (int64_t j = 0; j < Tn; ++j)
-      for (int64_t d = 0; d < K; ++d) {
-        dbase[j * stride + H * K + h * K + d] = dkT[d * Tp + j];
-        dbase[j * stride + 2 * H * K + h * K + d] = dvT[d * Tp + j];
-      }
+    const T* z_rows = z + b * Tn * H * K + h * K;
+    for (; i + kRows <= Tn; i += kRows) backward_rows<kRows>(i, Tn, hb, pattern_bh, z_rows, H * K, dbase, stride, K);
+    for (; i < Tn; ++i) backward_rows<1>(i, Tn, hb, pattern_bh, z_rows, H * K, dbase, stride, K);
+    for (int64_t j = 0; j < Tn; ++j) {
+      copy_head(hb.e + j * Kp, K, dbase + j * stride + H * K);
+      copy_head(hb.f + j * Kp, K, dbase + j * stride + 2 * H * K);
+    }
   }
 }
 
@@ -313,10 +409,11 @@ template void attention_forward<float>(const float*, float*, float*, const float
                                        int64_t, int64_t, int64_t, AttentionScratch<float>&);
 template void attention_forward<double>(const double*, double*, double*, const double*, int64_t,
                                         int64_t, int64_t, int64_t, AttentionScratch<double>&);
-template void attention_backward<float>(const float*, const float*, const float*, float*, int64_t,
-                                        int64_t, int64_t, int64_t, AttentionScratch<float>&);
-template void attention_backward<double>(const double*, const double*, const double*, double*,
-                                         int64_t, int64_t, int64_t, int64_t,
+template void attention_backward<float>(const float*, const float*, const float*, const float*,
+                                        float*, int64_t, int64_t, int64_t, int64_t,
+                                        AttentionScratch<float>&);
+template void attention_backward<double>(const double*, const double*, const double*,
+                                         const double*, double*, int64_t, int64_t, int64_t, int64_t,
                                          AttentionScratch<double>&);
 
 }  // namespace cs

@@ -1,5 +1,6 @@
 #include "model/ops/layernorm.h"
 
+#include "core/lane_sum.h"
 #include "core/parallel.h"
 
 #include <cmath>
@@ -13,10 +14,8 @@ void layernorm_forward(const T* x, T* y, T* mean, T* rstd, const T* w, const T* 
 #pragma omp parallel for schedule(static) if (rows * D > kParallelWork)
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * D;
-    double m = 0, v = 0;
-    for (int64_t d = 0; d < D; ++d) m += xr[d];
-    m /= double(D);
-    for (int64_t d = 0; d < D; ++d) v += (xr[d] - m) * (xr[d] - m);
+    const double m = lane_sum(D, [&](int64_t d) { return double(xr[d]); }) / double(D);
+    const double v = lane_sum(D, [&](int64_t d) { return (xr[d] - m) * (xr[d] - m); });
     const double s = 1.0 / std::sqrt(v / double(D) + eps);
     mean[r] = T(m);
     rstd[r] = T(s);
@@ -38,19 +37,13 @@ void layernorm_backward(const T* dy, const T* x, const T* mean, const T* rstd, c
     const T* xr = x + r * D;
     const T* dyr = dy + r * D;
     const double m = mean[r], s = rstd[r];
-    double g_mean = 0, gx_mean = 0;
-    for (int64_t d = 0; d < D; ++d) {
-      const double g = w ? dyr[d] * w[d] : dyr[d];
-      g_mean += g;
-      gx_mean += g * (xr[d] - m) * s;
-    }
-    g_mean /= double(D);
-    gx_mean /= double(D);
+    auto g_at = [&](int64_t d) { return w ? double(dyr[d] * w[d]) : double(dyr[d]); };
+    const double g_mean = lane_sum(D, g_at) / double(D);
+    const double gx_mean = lane_sum(D, [&](int64_t d) { return g_at(d) * (xr[d] - m) * s; }) / double(D);
     T* dxr = dx + r * D;
     for (int64_t d = 0; d < D; ++d) {
-      const double g = w ? dyr[d] * w[d] : dyr[d];
       const double h = (xr[d] - m) * s;
-      dxr[d] += T(s * (g - g_mean - h * gx_mean));
+      dxr[d] += T(s * (g_at(d) - g_mean - h * gx_mean));
     }
   }
   if (!w) return;
