@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -84,14 +85,31 @@ TrainOptions train_options(const DemoRecipe& r, const DemoOptions& a, int n_laye
   return o;
 }
 
+AnalyzeOptions over_training(bool on = true) {
+  AnalyzeOptions options;
+  options.over_training = on;
+  return options;
+}
+
+// The 2-layer run takes every thread from this share of its steps on. By then the 1-layer run
+// (about two thirds the work per token) and its analyses are normally done; a fixed step rather
+// than the moment the other run ends keeps the result independent of timing.
+constexpr double kJoinFraction = 0.75;
+
+struct Trained {
+  TrainResult result;
+  std::optional<Analyses> analyses;  // set when analysed as soon as its training ended
+};
+
 // With two or more threads the two models train side by side, each on half of them: these
 // models are too small for a second thread to speed one run by much (docs/demo.md), so two runs at
-// once finish sooner than one after the other.
-std::vector<TrainResult> train_both(const DemoRecipe& r, const DemoOptions& a, const std::string& tokens,
-                                    const std::vector<std::string>& dirs) {
-  std::vector<TrainResult> trained(2);
+// once finish sooner than one after the other. The 1-layer run is analysed on its own thread as
+// soon as it ends, while the 2-layer run goes on; then the 2-layer run takes its threads too.
+std::vector<Trained> train_both(const DemoRecipe& r, const DemoOptions& a, const std::string& tokens,
+                                const std::vector<std::string>& dirs, const AnalyzeFn& analyze) {
+  std::vector<Trained> trained(2);
   if (a.threads < 2) {
-    for (int i = 0; i < 2; ++i) trained[i] = train(train_options(r, a, i + 1, tokens, dirs[i], a.threads));
+    for (int i = 0; i < 2; ++i) trained[i].result = train(train_options(r, a, i + 1, tokens, dirs[i], a.threads));
     return trained;
   }
   std::vector<std::exception_ptr> errors(2);
@@ -99,7 +117,13 @@ std::vector<TrainResult> train_both(const DemoRecipe& r, const DemoOptions& a, c
   for (int i = 0; i < 2; ++i)
     workers.emplace_back([&, i] {
       try {
-        trained[i] = train(train_options(r, a, i + 1, tokens, dirs[i], i == 0 ? a.threads / 2 : a.threads - a.threads / 2));
+        TrainOptions o = train_options(r, a, i + 1, tokens, dirs[i], i == 0 ? a.threads / 2 : a.threads - a.threads / 2);
+        if (i == 1) {
+          o.more_threads_from_step = int64_t(double(o.rc.train.steps) * kJoinFraction);
+          o.more_threads = a.threads;
+        }
+        trained[i].result = train(o);
+        if (i == 0 && !trained[i].result.interrupted) trained[i].analyses = analyze(dirs[i], over_training());
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -117,12 +141,8 @@ std::string utc_now() {
   return buf;
 }
 
-// Every analysis of one model (over training when its snapshots are there), its report page, and
-// its part of summary.json.
-nlohmann::json analyse_model(const run::RunDir& run, bool over_training, const ModelIcl& icl, const AnalyzeFn& analyze) {
-  AnalyzeOptions options;
-  options.over_training = over_training;
-  const Analyses analyses = analyze(run.root(), options);
+// One model's report page and its part of summary.json, from its analyses.
+nlohmann::json report_model(const run::RunDir& run, const Analyses& analyses, const ModelIcl& icl) {
   std::printf("report: %s\n", write_report(run, analyses).c_str());
   return model_json(run, analyses, icl);
 }
@@ -142,7 +162,7 @@ nlohmann::json analyse_loaded(const std::string& from, const std::string& out, c
   nlohmann::json models = nlohmann::json::array();
   for (int L : {1, 2}) {
     const run::RunDir run(dest + "/" + std::to_string(L) + "l");
-    models.push_back(analyse_model(run, false, model_icl(run), analyze));
+    models.push_back(report_model(run, analyze(run.root(), over_training(false)), model_icl(run)));
   }
   const nlohmann::json v = verdict(models);
   print_verdict(models, v);
@@ -202,19 +222,21 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
                static_cast<long long>(a.steps > 0 ? a.steps : r.steps));
   nlohmann::json models = nlohmann::json::array();
   const std::vector<std::string> dirs = {a.out + "/1l", a.out + "/2l"};
-  const std::vector<TrainResult> trained = train_both(r, a, tokens, dirs);
-  for (const auto& t : trained) CS_CHECK(!t.interrupted, "demo interrupted; the runs so far are in " << a.out);
+  const std::vector<Trained> trained = train_both(r, a, tokens, dirs, analyze);
+  for (const auto& t : trained) CS_CHECK(!t.result.interrupted, "demo interrupted; the runs so far are in " << a.out);
   set_num_threads(a.threads);  // the analyses run on this thread, with every thread the demo has
   IclArgs icl;
   icl.dirs = dirs;
   icl.out = a.out;
   const auto results = run_icl(icl);
   for (size_t i = 0; i < results.size(); ++i) {
-    nlohmann::json m = analyse_model(run::RunDir(dirs[i]), true, model_icl(results[i].icl), analyze);
+    const TrainResult& t = trained[i].result;
+    const Analyses analyses = trained[i].analyses ? *trained[i].analyses : analyze(dirs[i], over_training());
+    nlohmann::json m = report_model(run::RunDir(dirs[i]), analyses, model_icl(results[i].icl));
     m["final_loss"] = final_eval_loss(results[i]);
-    m["final_train_loss"] = trained[i].final_loss;
-    m["wall_seconds"] = trained[i].wall_seconds;
-    m["tokens_per_second"] = trained[i].tokens_per_second;
+    m["final_train_loss"] = t.final_loss;
+    m["wall_seconds"] = t.wall_seconds;
+    m["tokens_per_second"] = t.tokens_per_second;
     models.push_back(m);
   }
   const nlohmann::json v = verdict(models);

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -245,8 +246,14 @@ TrainResult train_as(dist::Group& group, const TrainOptions& o) {
     s.params.init(ts.seed);
   }
   const auto snapshots = snapshot_steps(ts.steps, ts.n_snapshots);
+  // Per-thread scratch is sized for the most threads the run will use.
+  set_num_threads(std::max(rc.train.threads, o.more_threads));
   Activations<float> acts(rc.model, local_batch, T);
   Activations<float> eval_acts(rc.model, std::min<int64_t>(o.eval_batch, eval.n), T);
+  set_num_threads(rc.train.threads);
+  const auto threads_at = [&](int64_t step) {
+    return o.more_threads > 0 && step >= o.more_threads_from_step ? o.more_threads : rc.train.threads;
+  };
   // Every rank draws the whole batch, so the data order is the same for any number of ranks.
   std::vector<int32_t> windows(tokens_per_step + ts.batch);
   const int32_t* own_windows = windows.data() + int64_t(group.rank()) * local_batch * (T + 1);
@@ -277,6 +284,7 @@ TrainResult train_as(dist::Group& group, const TrainOptions& o) {
     }
     if (s.step >= ts.steps || stop_requested()) break;
 
+    if (threads_at(s.step) != num_threads()) set_num_threads(threads_at(s.step));
     const double lr = learning_rate(s.step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
     s.sampler.next(windows.data());
     acts.set_windows(own_windows);

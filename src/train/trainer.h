@@ -31,6 +31,11 @@ struct TrainOptions {
   // this such a run trains in fp32 and says so.
   bool insist_bf16 = false;
   std::string label = "train";
+  // From step more_threads_from_step on, train on more_threads threads (0: never). The demo hands
+  // the 1-layer run's core to the 2-layer run this way, at a fixed step rather than when the other
+  // run ends, so that the result does not depend on timing (docs/demo.md).
+  int64_t more_threads_from_step = 0;
+  int more_threads = 0;
 };
 
 struct TrainResult {

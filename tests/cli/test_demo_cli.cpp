@@ -64,9 +64,9 @@ TEST(DemoCli, SmokeRunWritesBothRunsAndTheSummary) {
   EXPECT_EQ(loaded["models"].size(), 2u);
   EXPECT_EQ(loaded["models"][1].at("final_icl_score"), summary["models"][1].at("final_icl_score"));
 
-  // With two threads the models trained side by side, one thread each; they must be exactly what
-  // they are when trained one after the other on one thread, so nothing leaks between the two
-  // (precision, threads, signals).
+  // With two threads the models trained side by side, one thread each (the 2-layer run on both for
+  // its last quarter); at this size they must be exactly what they are when trained one after the
+  // other on one thread, so nothing leaks between the two (precision, threads, signals).
   // Its loaded pair is broken (a snapshot missing): said in one line, and what it trained is kept.
   std::filesystem::copy(tmp / "demo", tmp / "broken", std::filesystem::copy_options::recursive);
   std::filesystem::remove_all(tmp / "broken/2l/snapshots");
