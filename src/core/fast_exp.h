@@ -48,9 +48,12 @@ typedef int32_t Vec16i __attribute__((vector_size(64)));
 // building the exponent. Below -87 the input is clamped (a denormal result would cost a microcode
 // assist on some CPUs downstream); above 88.7 the result is +inf.
 inline Vec16f fast_exp(Vec16f x) {
-  const __m512 xv = _mm512_max_ps((__m512)x, _mm512_set1_ps(-87.0f));
-  const __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(xv, _mm512_set1_ps(1.44269504088896341f)),
-                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // (The zero-masked forms with every lane set: GCC 12's plain ones warn about an undefined
+  // source vector.)
+  const Vec16f lo = Vec16f{} - 87.0f;
+  const __m512 xv = (__m512)(x < lo ? lo : x);
+  const __m512 fx = _mm512_maskz_roundscale_ps(0xFFFF, _mm512_mul_ps(xv, _mm512_set1_ps(1.44269504088896341f)),
+                                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), xv);
   r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.12194440e-4f), r);
   __m512 p = _mm512_set1_ps(1.9875691500e-4f);
@@ -60,7 +63,7 @@ inline Vec16f fast_exp(Vec16f x) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
   const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
-  return (Vec16f)_mm512_scalef_ps(y, fx);
+  return (Vec16f)_mm512_maskz_scalef_ps(0xFFFF, y, fx);
 }
 #else
 inline Vec16f fast_exp(Vec16f x) {

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "core/error.h"
 #include "core/fast_exp.h"
@@ -238,20 +241,37 @@ inline double exp_row(double* s, int64_t n, int64_t padded_n, double mx) {
   return sum;
 }
 
-// s[0..padded_n) *= scale (the softmax's normalization), written at once to the row's pattern
-// p[0..n). Whole vectors go out while they stay inside the row of Tn: the zeros they carry past
-// n land on the masked half, which is zero anyway.
+// dst[0..n) = src[0..n).
 template <class T>
-void finish_row(T* s, int64_t n, int64_t padded_n, T scale, T* p, int64_t Tn) {
+void write_row(const T* src, int64_t n, T* dst) {
+  std::copy(src, src + n, dst);
+}
+#if defined(__AVX512F__)
+// Float pattern rows go out with streaming stores, whole aligned lines that skip the caches: a
+// training step writes megabytes of them per layer, far more than the caches hold, and an
+// ordinary store to a line not in the cache first reads it in. (The backward prefetches them.)
+inline void write_row(const float* src, int64_t n, float* dst) {
+  const int64_t head = std::min<int64_t>(n, int64_t((64 - reinterpret_cast<uintptr_t>(dst) % 64) % 64 / 4));
+  const __mmask16 head_mask = __mmask16((1u << head) - 1);
+  _mm512_mask_storeu_ps(dst, head_mask, _mm512_maskz_loadu_ps(head_mask, src));
+  int64_t j = head;
+  for (; j + 16 <= n; j += 16) _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+  const __mmask16 tail_mask = __mmask16((1u << (n - j)) - 1);
+  _mm512_mask_storeu_ps(dst + j, tail_mask, _mm512_maskz_loadu_ps(tail_mask, src + j));
+}
+// Streaming stores are ordered with later ones only after a fence.
+inline void write_rows_done() { _mm_sfence(); }
+#else
+inline void write_rows_done() {}
+#endif
+
+// s[0..padded_n) *= scale (the softmax's normalization), then the row's pattern p[0..n) = s. Up
+// to min(padded_n, Tn) goes out: the zeros past n land on the masked half, which is zero anyway.
+template <class T>
+void finish_row(T* s, int64_t padded_n, T scale, T* p, int64_t Tn) {
   constexpr int64_t L = kLanes<T>;
-  for (int64_t j0 = 0; j0 < padded_n; j0 += L) {
-    const Vec<T> v = load(s + j0) * scale;
-    store(s + j0, v);
-    if (j0 + L <= Tn)
-      store(p + j0, v);
-    else
-      for (int64_t j = j0; j < n; ++j) p[j] = v[j - j0];
-  }
+  for (int64_t j0 = 0; j0 < padded_n; j0 += L) store(s + j0, load(s + j0) * scale);
+  write_row(s, std::min(padded_n, Tn), p);
 }
 
 template <class T>
@@ -299,7 +319,7 @@ void forward_rows(int64_t i0, int64_t Tn, const HeadBuffers<T>& hb, const T* fro
     } else {
       norm = T(1) / exp_row(sr, i + 1, n_pad, row_max(sr, i + 1, n_pad));
     }
-    finish_row(sr, i + 1, n_pad, norm, pattern_bh + i * Tn, Tn);
+    finish_row(sr, n_pad, norm, pattern_bh + i * Tn, Tn);
   }
   weighted_rows<R>(s, Tp, hb.c, Kp, n, hb.out);
   for (int r = 0; r < R; ++r) copy_head(hb.out + r * Kp, K, z_rows + (i0 + r) * z_stride);
@@ -370,6 +390,7 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
     int64_t i = 0;
     for (; i + kRows <= Tn; i += kRows) forward_rows<kRows>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
     for (; i < Tn; ++i) forward_rows<1>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
+    write_rows_done();
   }
 }
 
