@@ -111,8 +111,8 @@ T dot(const T* a, const T* b, int64_t n) {
 }
 
 // Query rows are taken kRows at a time, so that each load of a key or value vector serves kRows
-// rows: at d_head 16 one row alone does one multiply-add per load and waits on memory. (8 rows
-// measured 6% faster than 4 on the demo's step: docs/benchmarks.md.)
+// rows: at d_head 16 one row alone does one multiply-add per load and waits on memory. (Eight
+// rows measured about 6% faster than four on the demo model's training step.)
 constexpr int64_t kRows = 8;
 // Key positions are padded to whole pairs of vectors (the score kernel's width), head slots to
 // whole vectors; the padding is zero and contributes nothing.
