@@ -91,7 +91,7 @@ struct Cache {
       }
       return view(data, std::move(shape), std::move(strides), self, false);
     };
-    auto dense = [&](const std::vector<float>& v, std::vector<py::ssize_t> shape) {
+    auto dense = [&](const auto& v, std::vector<py::ssize_t> shape) {
       auto s = strides_of(shape);
       return out(v.data(), std::move(shape), std::move(s));
     };

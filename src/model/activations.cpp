@@ -28,7 +28,7 @@ Activations<T>::Activations(const Config& c, int64_t batch, int64_t seq, bool ke
   if (c.positional_embedding_type == Positions::shortformer)
     qk_in.assign(L, std::vector<T>(R * D));
   qkv.assign(L, std::vector<T>(R * 3 * H * K));
-  pattern.assign(L, std::vector<T>(B * H * Tn * Tn));
+  pattern.assign(L, LineVector<T>(B * H * Tn * Tn));
   z.assign(L, std::vector<T>(R * H * K));
   loss.assign(R, T(0));
   if (keep_logits) logits.assign(R * c.d_vocab, T(0));
@@ -92,8 +92,8 @@ std::vector<std::string> Activations<T>::hook_names() const {
 template <class T>
 HookTensor<T> Activations<T>::hook(const std::string& name) const {
   const int64_t L = cfg.n_layers, D = cfg.d_model, H = cfg.n_heads, K = cfg.d_head;
-  auto copy = [](const std::vector<T>& v, std::vector<int64_t> shape) {
-    return HookTensor<T>{std::move(shape), v};
+  auto copy = [](const auto& v, std::vector<int64_t> shape) {
+    return HookTensor<T>{std::move(shape), std::vector<T>(v.begin(), v.end())};
   };
   if (name == "hook_embed") return copy(resid[0], {B, Tn, D});
   if (name == "hook_loss") return copy(loss, {B, Tn});

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/aligned.h"
 #include "model/config.h"
 #include "model/ops/attention.h"
 #include "model/ops/rotary.h"
@@ -36,7 +37,7 @@ struct Activations {
   std::vector<std::vector<T>> ln_mean, ln_rstd;  // L+1 x [B, T]
   std::vector<std::vector<T>> qk_in;             // L x [B, T, D] (shortformer: input + W_pos)
   std::vector<std::vector<T>> qkv;               // L x [B, T, 3, H, K]
-  std::vector<std::vector<T>> pattern;           // L x [B, H, T, T]
+  std::vector<LineVector<T>> pattern;            // L x [B, H, T, T], rows on whole lines
   std::vector<std::vector<T>> z;                 // L x [B, T, H, K]
   std::vector<T> loss;                           // [B, T] per-token loss (nats)
   std::vector<T> logits;                         // [B, T, V] only when keep_logits

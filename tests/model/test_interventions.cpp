@@ -32,7 +32,7 @@ struct Fixture {
 };
 
 // sum_h pattern_h (x W_V^h) W_O^h, written out with loops.
-std::vector<double> heads_output(const Fixture& f, int layer, const std::vector<double>& pattern,
+std::vector<double> heads_output(const Fixture& f, int layer, const LineVector<double>& pattern,
                                  const std::vector<double>& x) {
   const int D = f.c.d_model, H = f.c.n_heads, K = f.c.d_head;
   const double* W_V = f.params["blocks." + std::to_string(layer) + ".attn.W_V"];

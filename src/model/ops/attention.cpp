@@ -76,22 +76,6 @@ inline Vec<T> lane_index() {
   return v;
 }
 
-// max of s[0..n), reading whole vectors up to padded_n.
-template <class T>
-T row_max(const T* s, int64_t n, int64_t padded_n) {
-  constexpr int64_t L = kLanes<T>;
-  const Vec<T> lanes = lane_index<T>(), lowest = Vec<T>{} - std::numeric_limits<T>::infinity();
-  Vec<T> m0 = lowest, m1 = lowest;
-  for (int64_t j0 = 0; j0 < padded_n; j0 += 2 * L) {
-    Vec<T> a = load(s + j0), b = load(s + j0 + L);
-    a = lanes + T(j0) < T(n) ? a : lowest;
-    b = lanes + T(j0 + L) < T(n) ? b : lowest;
-    m0 = a > m0 ? a : m0;
-    m1 = b > m1 ? b : m1;
-  }
-  return hmax<T>(m0 > m1 ? m0 : m1);
-}
-
 // sum of a[j] b[j] over [0, n): four independent vector chains, then the tail.
 template <class T>
 T dot(const T* a, const T* b, int64_t n) {
@@ -218,16 +202,25 @@ void add_weighted(const T* w, int64_t ldw, const T* x, int64_t Kp, int64_t n, T*
   }
 }
 
-// s[0..n) = exp(s - mx), s[n..padded_n) = 0; returns the sum.
+// s[0..n) = exp(s - mx), s[n..padded_n) = 0; returns the sum. Only the vector holding the
+// row's end needs a mask; the vectors past it are zeroed without an exp.
 inline float exp_row(float* s, int64_t n, int64_t padded_n, float mx) {
   const Vec16f lanes = lane_index<float>();
   Vec16f sum = {};
-  for (int64_t j0 = 0; j0 < padded_n; j0 += 16) {
-    Vec16f e = fast_exp(load(s + j0) - mx);
-    e = lanes < float(n - j0) ? e : Vec16f{};  // positions past the row do not count
+  int64_t j0 = 0;
+  for (; j0 + 16 <= n; j0 += 16) {
+    const Vec16f e = fast_exp(load(s + j0) - mx);
     store(s + j0, e);
     sum += e;
   }
+  if (j0 < n) {
+    Vec16f e = fast_exp(load(s + j0) - mx);
+    e = lanes < float(n - j0) ? e : Vec16f{};
+    store(s + j0, e);
+    sum += e;
+    j0 += 16;
+  }
+  for (; j0 < padded_n; j0 += 16) store(s + j0, Vec16f{});
   return hsum<float>(sum);
 }
 
@@ -241,23 +234,30 @@ inline double exp_row(double* s, int64_t n, int64_t padded_n, double mx) {
   return sum;
 }
 
-// dst[0..n) = src[0..n).
+// dst[0..n) = src[0..n). dst[n..room) is the masked half of a pattern row and src is zero from n
+// to the end of its vector, so the last vector may go out whole when it fits in room.
 template <class T>
-void write_row(const T* src, int64_t n, T* dst) {
+void write_row(const T* src, int64_t n, int64_t room, T* dst) {
   std::copy(src, src + n, dst);
 }
 #if defined(__AVX512F__)
 // Float pattern rows go out with streaming stores, whole aligned lines that skip the caches: a
 // training step writes megabytes of them per layer, far more than the caches hold, and an
 // ordinary store to a line not in the cache first reads it in. (The backward prefetches them.)
-inline void write_row(const float* src, int64_t n, float* dst) {
+// A row's last line goes out whole too when the row has room, for the same reason.
+inline void write_row(const float* src, int64_t n, int64_t room, float* dst) {
   const int64_t head = std::min<int64_t>(n, int64_t((64 - reinterpret_cast<uintptr_t>(dst) % 64) % 64 / 4));
   const __mmask16 head_mask = __mmask16((1u << head) - 1);
   _mm512_mask_storeu_ps(dst, head_mask, _mm512_maskz_loadu_ps(head_mask, src));
   int64_t j = head;
   for (; j + 16 <= n; j += 16) _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
-  const __mmask16 tail_mask = __mmask16((1u << (n - j)) - 1);
-  _mm512_mask_storeu_ps(dst + j, tail_mask, _mm512_maskz_loadu_ps(tail_mask, src + j));
+  if (j == n) return;
+  if (head == 0 && j + 16 <= room) {  // (after a head, src's zeros would not cover the vector)
+    _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+  } else {
+    const __mmask16 tail_mask = __mmask16((1u << (n - j)) - 1);
+    _mm512_mask_storeu_ps(dst + j, tail_mask, _mm512_maskz_loadu_ps(tail_mask, src + j));
+  }
 }
 // Streaming stores are ordered with later ones only after a fence.
 inline void write_rows_done() { _mm_sfence(); }
@@ -265,13 +265,13 @@ inline void write_rows_done() { _mm_sfence(); }
 inline void write_rows_done() {}
 #endif
 
-// s[0..padded_n) *= scale (the softmax's normalization), then the row's pattern p[0..n) = s. Up
-// to min(padded_n, Tn) goes out: the zeros past n land on the masked half, which is zero anyway.
+// s[0..n) *= scale (the softmax's normalization; s is zero past n up to a whole vector), then
+// the row's pattern p[0..n) = s. Past n the pattern stays zero, as the caller allocated it.
 template <class T>
-void finish_row(T* s, int64_t padded_n, T scale, T* p, int64_t Tn) {
+void finish_row(T* s, int64_t n, T scale, T* p, int64_t Tn) {
   constexpr int64_t L = kLanes<T>;
-  for (int64_t j0 = 0; j0 < padded_n; j0 += L) store(s + j0, load(s + j0) * scale);
-  write_row(s, std::min(padded_n, Tn), p);
+  for (int64_t j0 = 0; j0 < n; j0 += L) store(s + j0, load(s + j0) * scale);
+  write_row(s, n, Tn, p);
 }
 
 template <class T>
@@ -302,12 +302,20 @@ struct HeadBuffers {
 template <int R, class T>
 void forward_rows(int64_t i0, int64_t Tn, const HeadBuffers<T>& hb, const T* frozen_bh,
                   T* pattern_bh, T* z_rows, int64_t z_stride, int64_t K) {
-  const int64_t n = i0 + R, n_pad = round_up(n, 2 * kLanes<T>);
+  constexpr int64_t L = kLanes<T>;
+  const int64_t n = i0 + R, n_pad = round_up(n, 2 * L), n_used = round_up(n, L);
   const int64_t Tp = hb.Tp, Kp = hb.Kp;
   T* s = hb.rows;
+  // Each row's maximum is taken as its scores leave the registers, the keys past the row's own
+  // position left out: a separate pass would read every score again.
+  const Vec<T> lanes = lane_index<T>(), lowest = Vec<T>{} - std::numeric_limits<T>::infinity();
+  Vec<T> mx[R];
+  for (int r = 0; r < R; ++r) mx[r] = lowest;
   if (!frozen_bh)
     rows_dot_cols<R>(hb.a + i0 * Kp, Kp, hb.b, Tp, Kp, n_pad, [&](int r, int64_t j0, Vec<T> scores) {
       store(s + r * Tp + j0, scores);
+      if (j0 + L > i0 + r + 1) scores = lanes + T(j0) < T(i0 + r + 1) ? scores : lowest;
+      mx[r] = scores > mx[r] ? scores : mx[r];
     });
   for (int r = 0; r < R; ++r) {
     const int64_t i = i0 + r;
@@ -315,11 +323,11 @@ void forward_rows(int64_t i0, int64_t Tn, const HeadBuffers<T>& hb, const T* fro
     T norm = 1;
     if (frozen_bh) {
       std::copy(frozen_bh + i * Tn, frozen_bh + i * Tn + i + 1, sr);
-      std::fill(sr + i + 1, sr + n_pad, T(0));
+      std::fill(sr + i + 1, sr + n_used, T(0));
     } else {
-      norm = T(1) / exp_row(sr, i + 1, n_pad, row_max(sr, i + 1, n_pad));
+      norm = T(1) / exp_row(sr, i + 1, n_used, hmax<T>(mx[r]));
     }
-    finish_row(sr, n_pad, norm, pattern_bh + i * Tn, Tn);
+    finish_row(sr, i + 1, norm, pattern_bh + i * Tn, Tn);
   }
   weighted_rows<R>(s, Tp, hb.c, Kp, n, hb.out);
   for (int r = 0; r < R; ++r) copy_head(hb.out + r * Kp, K, z_rows + (i0 + r) * z_stride);
