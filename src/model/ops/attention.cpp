@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+#include <utility>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -126,11 +128,53 @@ void rows_in(const T* base, int64_t stride, int64_t Tn, int64_t K, int64_t Kp, T
   }
 }
 
+// Rows [i, i+n) of one head's slot into the L2 cache, ahead of their gather: the next (batch,
+// head) fetches its rows while this one computes, instead of waiting on each in turn.
+template <class T>
+void fetch_rows(const T* base, int64_t stride, int64_t i, int64_t n, int64_t K) {
+  for (int64_t j = i; j < i + n; ++j) {
+    __builtin_prefetch(base + j * stride, 0, 2);
+    __builtin_prefetch(base + j * stride + K - 1, 0, 2);  // a slot may straddle two lines
+  }
+}
+
 // The same slot transposed, [Kp, Tp], zero past Tn and past K.
+// Rows i and i+B of a 16 x 16 block, as they stand after bit B of the row and column indices
+// is swapped: the low row takes the high row's elements at columns with bit B set, and the high
+// row the low row's at columns with it clear.
+template <int B, size_t... C>
+void swap_index_bit(Vec<float>& lo, Vec<float>& hi, std::index_sequence<C...>) {
+  const Vec<float> a = lo, b = hi;
+  lo = __builtin_shufflevector(a, b, ((C & B) ? 16 + C - B : C)...);
+  hi = __builtin_shufflevector(a, b, ((C & B) ? 16 + C : C + B)...);
+}
+template <int B>
+void swap_index_bit(Vec<float>* r) {
+  for (int i = 0; i < 16; ++i)
+    if (!(i & B)) swap_index_bit<B>(r[i], r[i + B], std::make_index_sequence<16>{});
+}
+
+// dst[d * ldd + j] = src[j * lds + d] for a 16 x 16 block, in registers: swapping each bit of
+// the row and column indices in turn transposes it, 64 shuffles against 256 scalar moves.
+inline void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
+  Vec<float> r[16];
+  for (int i = 0; i < 16; ++i) r[i] = load(src + i * lds);
+  swap_index_bit<1>(r);
+  swap_index_bit<2>(r);
+  swap_index_bit<4>(r);
+  swap_index_bit<8>(r);
+  for (int i = 0; i < 16; ++i) store(dst + i * ldd, r[i]);
+}
+
 template <class T>
 void cols_in(const T* base, int64_t stride, int64_t Tn, int64_t Tp, int64_t K, int64_t Kp, T* dst) {
+  int64_t j0 = 0;
+  if constexpr (std::is_same_v<T, float>)
+    if (K % 16 == 0)
+      for (; j0 + 16 <= Tn; j0 += 16)
+        for (int64_t d0 = 0; d0 < K; d0 += 16) transpose16(base + j0 * stride + d0, stride, dst + d0 * Tp + j0, Tp);
   for (int64_t d = 0; d < K; ++d) {
-    for (int64_t j = 0; j < Tn; ++j) dst[d * Tp + j] = base[j * stride + d];
+    for (int64_t j = j0; j < Tn; ++j) dst[d * Tp + j] = base[j * stride + d];
     std::fill(dst + d * Tp + Tn, dst + (d + 1) * Tp, T(0));
   }
   std::fill(dst + K * Tp, dst + Kp * Tp, T(0));
@@ -395,8 +439,13 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
     const T* frozen_bh = frozen ? frozen + bh * Tn * Tn : nullptr;
     T* pattern_bh = pattern + bh * Tn * Tn;
     T* z_rows = z + b * Tn * H * K + h * K;
+    const T* next = bh + 1 < B * H ? qkv + (bh + 1) / H * Tn * stride + (bh + 1) % H * K : nullptr;
     int64_t i = 0;
-    for (; i + kRows <= Tn; i += kRows) forward_rows<kRows>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
+    for (; i + kRows <= Tn; i += kRows) {
+      if (next)
+        for (int slot = frozen ? 2 : 0; slot < 3; ++slot) fetch_rows(next + slot * H * K, stride, i, kRows, K);
+      forward_rows<kRows>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
+    }
     for (; i < Tn; ++i) forward_rows<1>(i, Tn, hb, frozen_bh, pattern_bh, z_rows, H * K, K);
     write_rows_done();
   }
@@ -423,7 +472,15 @@ void attention_backward(const T* qkv, const T* pattern, const T* z, const T* dz,
     std::fill(hb.e, hb.e + 2 * hb.Tp * Kp, T(0));  // e and f are adjacent
     int64_t i = 0;
     const T* z_rows = z + b * Tn * H * K + h * K;
-    for (; i + kRows <= Tn; i += kRows) backward_rows<kRows>(i, Tn, hb, pattern_bh, z_rows, H * K, dbase, stride, K);
+    const T* next = bh + 1 < B * H ? qkv + (bh + 1) / H * Tn * stride + (bh + 1) % H * K : nullptr;
+    const T* next_dz = bh + 1 < B * H ? dz + (bh + 1) / H * Tn * H * K + (bh + 1) % H * K : nullptr;
+    for (; i + kRows <= Tn; i += kRows) {
+      if (next) {
+        for (int slot = 0; slot < 3; ++slot) fetch_rows(next + slot * H * K, stride, i, kRows, K);
+        fetch_rows(next_dz, H * K, i, kRows, K);
+      }
+      backward_rows<kRows>(i, Tn, hb, pattern_bh, z_rows, H * K, dbase, stride, K);
+    }
     for (; i < Tn; ++i) backward_rows<1>(i, Tn, hb, pattern_bh, z_rows, H * K, dbase, stride, K);
     for (int64_t j = 0; j < Tn; ++j) {
       copy_head(hb.e + j * Kp, K, dbase + j * stride + H * K);
