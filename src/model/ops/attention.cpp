@@ -138,7 +138,6 @@ void fetch_rows(const T* base, int64_t stride, int64_t i, int64_t n, int64_t K) 
   }
 }
 
-// The same slot transposed, [Kp, Tp], zero past Tn and past K.
 // Rows i and i+B of a 16 x 16 block, as they stand after bit B of the row and column indices
 // is swapped: the low row takes the high row's elements at columns with bit B set, and the high
 // row the low row's at columns with it clear.
@@ -166,6 +165,7 @@ inline void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) 
   for (int i = 0; i < 16; ++i) store(dst + i * ldd, r[i]);
 }
 
+// The same slot transposed, [Kp, Tp], zero past Tn and past K.
 template <class T>
 void cols_in(const T* base, int64_t stride, int64_t Tn, int64_t Tp, int64_t K, int64_t Kp, T* dst) {
   int64_t j0 = 0;
@@ -326,6 +326,13 @@ void finish_row(T* s, int64_t n, T scale, T* p, int64_t Tn) {
   write_row(s, n, Tn, p);
 }
 
+// Where (batch, head) bh's slot starts in a [B, T, ..., H, K] tensor whose positions lie `stride`
+// apart (qkv, z, dz).
+template <class T>
+T* head_slot(T* p, int64_t bh, int64_t H, int64_t Tn, int64_t stride, int64_t K) {
+  return p + bh / H * Tn * stride + bh % H * K;
+}
+
 template <class T>
 void check_threads(const AttentionScratch<T>& s) {
   CS_CHECK(omp_get_max_threads() <= s.threads,
@@ -435,10 +442,9 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
   const int64_t stride = 3 * H * K;
 #pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
-    const int64_t b = bh / H, h = bh % H;
     // a: q / sqrt(K) as rows, b: k transposed, c: v as rows
     const HeadBuffers<T> hb(scratch.slot(omp_get_thread_num()), Tn, K);
-    const T* base = qkv + b * Tn * stride + h * K;
+    const T* base = head_slot(qkv, bh, H, Tn, stride, K);
     if (!frozen) {
       rows_in(base, stride, Tn, K, hb.Kp, T(1) / std::sqrt(T(K)), hb.a);
       cols_in(base + H * K, stride, Tn, hb.Tp, K, hb.Kp, hb.b);
@@ -446,8 +452,8 @@ void attention_forward(const T* qkv, T* pattern, T* z, const T* frozen, int64_t 
     rows_in(base + 2 * H * K, stride, Tn, K, hb.Kp, T(1), hb.c);
     const T* frozen_bh = frozen ? frozen + bh * Tn * Tn : nullptr;
     T* pattern_bh = pattern + bh * Tn * Tn;
-    T* z_rows = z + b * Tn * H * K + h * K;
-    const T* next = bh + 1 < B * H ? qkv + (bh + 1) / H * Tn * stride + (bh + 1) % H * K : nullptr;
+    T* z_rows = head_slot(z, bh, H, Tn, H * K, K);
+    const T* next = bh + 1 < B * H ? head_slot(qkv, bh + 1, H, Tn, stride, K) : nullptr;
     int64_t i = 0;
     for (; i + kRows <= Tn; i += kRows) {
       if (next)
@@ -466,22 +472,21 @@ void attention_backward(const T* qkv, const T* pattern, const T* z, const T* dz,
   const int64_t stride = 3 * H * K;
 #pragma omp parallel for schedule(dynamic, 1) if (B * H * Tn * Tn * K > kParallelWork)
   for (int64_t bh = 0; bh < B * H; ++bh) {
-    const int64_t b = bh / H, h = bh % H;
     // a: q as rows, b: v transposed, c: k as rows, d: dz as rows, e and f: dk and dv as rows
     const HeadBuffers<T> hb(scratch.slot(omp_get_thread_num()), Tn, K);
     const int64_t Kp = hb.Kp;
-    const T* base = qkv + b * Tn * stride + h * K;
-    T* dbase = dqkv + b * Tn * stride + h * K;
+    const T* base = head_slot(qkv, bh, H, Tn, stride, K);
+    T* dbase = head_slot(dqkv, bh, H, Tn, stride, K);
     const T* pattern_bh = pattern + bh * Tn * Tn;
     rows_in(base, stride, Tn, K, Kp, T(1), hb.a);
     cols_in(base + 2 * H * K, stride, Tn, hb.Tp, K, Kp, hb.b);
     rows_in(base + H * K, stride, Tn, K, Kp, T(1), hb.c);
-    rows_in(dz + b * Tn * H * K + h * K, H * K, Tn, K, Kp, T(1), hb.d);
+    rows_in(head_slot(dz, bh, H, Tn, H * K, K), H * K, Tn, K, Kp, T(1), hb.d);
     std::fill(hb.e, hb.e + 2 * hb.Tp * Kp, T(0));  // e and f are adjacent
     int64_t i = 0;
-    const T* z_rows = z + b * Tn * H * K + h * K;
-    const T* next = bh + 1 < B * H ? qkv + (bh + 1) / H * Tn * stride + (bh + 1) % H * K : nullptr;
-    const T* next_dz = bh + 1 < B * H ? dz + (bh + 1) / H * Tn * H * K + (bh + 1) % H * K : nullptr;
+    const T* z_rows = head_slot(z, bh, H, Tn, H * K, K);
+    const T* next = bh + 1 < B * H ? head_slot(qkv, bh + 1, H, Tn, stride, K) : nullptr;
+    const T* next_dz = bh + 1 < B * H ? head_slot(dz, bh + 1, H, Tn, H * K, K) : nullptr;
     for (; i + kRows <= Tn; i += kRows) {
       if (next) {
         for (int slot = 0; slot < 3; ++slot) fetch_rows(next + slot * H * K, stride, i, kRows, K);
