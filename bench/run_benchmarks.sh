@@ -5,49 +5,79 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 configs="${1:-tiny,small,tl,demo}"
 threads=2
+# Paired rounds per configuration: ours, then PyTorch, then ours again... This machine's speed
+# drifts by 5-15% over minutes, so two timings taken minutes apart carry that drift into their
+# ratio; each round's pair is taken within seconds, and the table gives the median round. TL-size
+# gets one round (a PyTorch step there takes over ten seconds).
+rounds_of() { case "$1" in tl) echo 1 ;; demo) echo 7 ;; *) echo 3 ;; esac; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCS_BENCH=ON > /dev/null
 cmake --build build -j2 --target bench_train_step > /dev/null
 out=$(mktemp -d)
 for c in ${configs//,/ }; do
-  # One process per configuration, so peak memory belongs to it alone.
-  OMP_WAIT_POLICY=PASSIVE build/bench/bench_train_step --benchmark_filter="/$c/" \
-    --benchmark_format=json > "$out/ours_$c.json"
-  /usr/bin/python3 bench/torch_train_step.py --configs "$c" --threads "$threads" > "$out/torch_$c.jsonl"
+  # One process per measurement, so peak memory belongs to that configuration alone.
+  for r in $(seq "$(rounds_of "$c")"); do
+    OMP_WAIT_POLICY=PASSIVE build/bench/bench_train_step --benchmark_filter="^train_step/$c/" \
+      --benchmark_format=json > "$out/ours_${c}_$r.json"
+    /usr/bin/python3 bench/torch_train_step.py --configs "$c" --threads "$threads" >> "$out/torch_$c.jsonl"
+  done
+  OMP_WAIT_POLICY=PASSIVE build/bench/bench_train_step --benchmark_filter="^(train_step_bf16|sgemm)/$c/" \
+    --benchmark_format=json > "$out/extra_$c.json"
 done
 /usr/bin/python3 - "$out" "$configs" "$threads" <<'PY'
-import json, os, platform, subprocess, sys, datetime
+import glob, json, os, statistics, sys, datetime
 out, configs, threads = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-rows = []
+
+def bench(path):
+    return {b["name"].split("/")[0]: b for b in json.load(open(path))["benchmarks"]}
+
+rows, rounds = [], []
 for c in configs:
-    ours = {b["name"].split("/")[0]: b for b in json.load(open(f"{out}/ours_{c}.json"))["benchmarks"]}
-    torch = [json.loads(l) for l in open(f"{out}/torch_{c}.jsonl") if l.strip().startswith("{")][-1]
-    step, gemm, bf16 = ours["train_step"], ours["sgemm"], ours["train_step_bf16"]
-    rows.append((c, step["tokens_per_second"], torch["tokens_per_second"], step["GFLOPs"],
-                 gemm["GFLOPs"], step["peak_rss_mib"], torch.get("peak_rss_mib", float("nan")),
-                 bf16["tokens_per_second"]))
+    n = len(glob.glob(f"{out}/ours_{c}_*.json"))
+    ours = [bench(f"{out}/ours_{c}_{r}.json")["train_step"] for r in range(1, n + 1)]
+    torch = [json.loads(l) for l in open(f"{out}/torch_{c}.jsonl") if l.strip().startswith("{")]
+    extra = bench(f"{out}/extra_{c}.json")
+    ratios = [o["tokens_per_second"] / t["tokens_per_second"] for o, t in zip(ours, torch)]
+    med = statistics.median
+    o_tps, t_tps = med([o["tokens_per_second"] for o in ours]), med([t["tokens_per_second"] for t in torch])
+    rows.append(dict(c=c, n=n, ot=o_tps, pt=t_tps, ratio=med(ratios), lo=min(ratios), hi=max(ratios),
+                     og=med([o["GFLOPs"] for o in ours]), sg=extra["sgemm"]["GFLOPs"],
+                     orss=max(o["peak_rss_mib"] for o in ours),
+                     prss=max(t.get("peak_rss_mib", float("nan")) for t in torch),
+                     bt=extra["train_step_bf16"]["tokens_per_second"]))
+    rounds.append((c, ours, torch, ratios))
 lines = [
     "# Benchmarks", "",
-    "Training step = forward + backward + AdamW, float32, shortformer positions, no normalization",
+    "Training step = forward + backward + gradient clipping + AdamW, float32, shortformer positions, no normalization",
     "(demo: standard positions and LayerNorm, the quick demo's 2-layer model).",
     "The bf16 columns are the same step with `train --precision bf16` (bf16 inputs to the large",
     "matrix products, float accumulation, float weights and optimizer).",
     "FLOPs are counted analytically (2 per multiply-add; GEMMs 3x forward; attention over the causal",
     "half, 2 products forward and 4 backward). PyTorch runs the same model",
-    "(`bench/torch_train_step.py`, batched einsum attention, its tuned runtime settings) on the same",
-    "machine in the same run. sgemm is oneDNN at the model's largest shape (tokens x d_model -> d_vocab).", "",
+    "(`bench/torch_train_step.py`, batched-GEMM attention, its tuned runtime settings) on the same",
+    "machine in the same run. sgemm is oneDNN at the model's largest shape (tokens x d_model -> d_vocab).",
+    "Ours and PyTorch are timed in alternating rounds, each for at least 3 s; a round's ratio",
+    "compares two timings taken seconds apart, and the table gives the median over the rounds (range",
+    "in brackets; tokens/s and GFLOP/s are medians too, bf16 and sgemm are one timing each).", "",
     f"- machine: {cpu}, {os.cpu_count()} cores, {threads} threads (demo: 1, as the demo trains it)",
     f"- date: {datetime.date.today().isoformat()}",
     "- command: `bench/run_benchmarks.sh`", "",
-    "| config | ours tokens/s | PyTorch tokens/s | ratio | ours GFLOP/s | sgemm GFLOP/s | % of sgemm | ours peak RSS MiB | PyTorch peak RSS MiB | ours bf16 tokens/s | bf16 speed-up |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| config | rounds | ours tokens/s | PyTorch tokens/s | ratio [range] | ours GFLOP/s | sgemm GFLOP/s | % of sgemm | ours peak RSS MiB | PyTorch peak RSS MiB | ours bf16 tokens/s | bf16 speed-up |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
-for c, ot, pt, og, sg, orss, prss, bt in rows:
-    lines.append(f"| {c} | {ot:,.0f} | {pt:,.0f} | {ot/pt:.2f}x | {og:.1f} | {sg:.1f} | {100*og/sg:.0f}% | {orss:,.0f} | {prss:,.0f} | {bt:,.0f} | {bt/ot:.2f}x |")
+for r in rows:
+    lines.append(f"| {r['c']} | {r['n']} | {r['ot']:,.0f} | {r['pt']:,.0f} | {r['ratio']:.2f}x [{r['lo']:.2f}-{r['hi']:.2f}] "
+                 f"| {r['og']:.1f} | {r['sg']:.1f} | {100*r['og']/r['sg']:.0f}% | {r['orss']:,.0f} | {r['prss']:,.0f} "
+                 f"| {r['bt']:,.0f} | {r['bt']/r['ot']:.2f}x |")
 lines += ["", "Configurations: tiny 2L d_model 64, 4x16 heads, n_ctx 256, vocab 2048, batch 16; small 2L",
           "d_model 128, 8x16, n_ctx 512, vocab 4096, batch 8; tl 2L d_model 512, 8x64, n_ctx 1024,",
           "vocab 48262, batch 4; demo 2L d_model 128, 8x16, n_ctx 256, vocab 1024, batch 4, standard",
-          "positions, LN, one thread for ours, PyTorch and sgemm alike.", ""]
+          "positions, LN, one thread for ours, PyTorch and sgemm alike.", "",
+          "Every round (tokens/s, ours / PyTorch = ratio):", ""]
+for c, ours, torch, ratios in rounds:
+    lines.append(f"- {c}: " + "; ".join(f"{o['tokens_per_second']:,.0f} / {t['tokens_per_second']:,.0f} = {q:.2f}x"
+                                       for o, t, q in zip(ours, torch, ratios)))
+lines.append("")
 extra = "docs/benchmarks_notes.md"
 if os.path.exists(extra):
     lines += [open(extra).read()]

@@ -2,7 +2,8 @@
 """PyTorch baseline for bench/: seconds per training step of the model of docs/definitions.md
 in float32.
 
-One step = forward, backward, AdamW step, zero_grad: the work the C++ bench times.
+One step = forward, backward, gradient clipping at norm 1 (as every training run here clips),
+AdamW step, zero_grad: the work the C++ bench times.
 The model is written for speed, not for reading (python/circuitscope_ref is the readable one):
 each projection is one GEMM over all heads (W_Q and W_K fused), the causal mask and 1/sqrt(d_head)
 ride inside the scores GEMM, cross-entropy is PyTorch's fused one. It is meant to be the
@@ -149,7 +150,7 @@ def run_one(name, threads, min_steps, min_seconds, warmup, clip, runtime):
         step()
         n += 1
         elapsed = time.perf_counter() - t0
-        if n >= min_steps or (elapsed >= min_seconds and n >= 3):
+        if n >= min_steps and elapsed >= min_seconds:
             break
     step_s = elapsed / n
     tokens_per_step = c["batch"] * c["n_ctx"]
@@ -201,10 +202,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", default="tiny,small,tl", help="comma-separated: " + ",".join(CONFIGS))
     ap.add_argument("--threads", type=int, default=2, help="threads (a config that names its own keeps it)")
-    ap.add_argument("--min-steps", type=int, default=10, help="stop timing after this many steps ...")
-    ap.add_argument("--min-seconds", type=float, default=5.0, help="... or after this long (at least 3 steps)")
+    ap.add_argument("--min-seconds", type=float, default=3.0,
+                    help="time at least this long (the C++ bench's minimum time) ...")
+    ap.add_argument("--min-steps", type=int, default=3, help="... and at least this many steps")
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--clip", type=float, default=0.0, help="also clip the global gradient norm (0: off)")
+    ap.add_argument("--clip", type=float, default=1.0, help="clip the global gradient norm to this (0: off)")
     ap.add_argument("--runtime", choices=("tuned", "stock"), default="tuned",
                     help="tuned: the allocator and threading settings above; stock: the environment as is")
     ap.add_argument("--check", action="store_true", help="compare the bench model with the reference and exit")

@@ -286,29 +286,41 @@ inline double exp_row(double* s, int64_t n, int64_t padded_n, double mx) {
   return sum;
 }
 
-// dst[0..n) = src[0..n). dst[n..room) is the masked half of a pattern row and src is zero from n
-// to the end of its vector, so the last vector may go out whole when it fits in room.
+// s[0..n) *= scale (the softmax's normalization) and the row's pattern p[0..n) = s, in one pass.
+// Past n the pattern stays zero, as the caller allocated it; s is zero from n to the end of its
+// vector and p[n..room) is the row's masked half.
 template <class T>
-void write_row(const T* src, int64_t n, int64_t room, T* dst) {
-  std::copy(src, src + n, dst);
+void finish_row(T* s, int64_t n, T scale, T* p, int64_t room) {
+  for (int64_t j = 0; j < n; ++j) p[j] = s[j] = s[j] * scale;
 }
 #if defined(__AVX512F__)
 // Float pattern rows go out with streaming stores, whole aligned lines that skip the caches: a
 // training step writes megabytes of them per layer, far more than the caches hold, and an
 // ordinary store to a line not in the cache first reads it in. (The backward prefetches them.)
 // A row's last line goes out whole too when the row has room, for the same reason.
-inline void write_row(const float* src, int64_t n, int64_t room, float* dst) {
-  const int64_t head = std::min<int64_t>(n, int64_t((64 - reinterpret_cast<uintptr_t>(dst) % 64) % 64 / 4));
+inline void finish_row(float* s, int64_t n, float scale, float* p, int64_t room) {
+  const __m512 k = _mm512_set1_ps(scale);
+  const auto scaled = [&](int64_t j) {
+    const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(s + j), k);
+    _mm512_storeu_ps(s + j, v);
+    return v;
+  };
+  const auto scaled_part = [&](int64_t j, __mmask16 m) {
+    const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), k);
+    _mm512_mask_storeu_ps(s + j, m, v);
+    return v;
+  };
+  const int64_t head = std::min<int64_t>(n, int64_t((64 - reinterpret_cast<uintptr_t>(p) % 64) % 64 / 4));
   const __mmask16 head_mask = __mmask16((1u << head) - 1);
-  _mm512_mask_storeu_ps(dst, head_mask, _mm512_maskz_loadu_ps(head_mask, src));
+  _mm512_mask_storeu_ps(p, head_mask, scaled_part(0, head_mask));
   int64_t j = head;
-  for (; j + 16 <= n; j += 16) _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+  for (; j + 16 <= n; j += 16) _mm512_stream_ps(p + j, scaled(j));
   if (j == n) return;
-  if (head == 0 && j + 16 <= room) {  // (after a head, src's zeros would not cover the vector)
-    _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+  if (head == 0 && j + 16 <= room) {  // (after a head, s's zeros would not cover the vector)
+    _mm512_stream_ps(p + j, scaled(j));
   } else {
     const __mmask16 tail_mask = __mmask16((1u << (n - j)) - 1);
-    _mm512_mask_storeu_ps(dst + j, tail_mask, _mm512_maskz_loadu_ps(tail_mask, src + j));
+    _mm512_mask_storeu_ps(p + j, tail_mask, scaled_part(j, tail_mask));
   }
 }
 // Streaming stores are ordered with later ones only after a fence.
@@ -316,15 +328,6 @@ inline void write_rows_done() { _mm_sfence(); }
 #else
 inline void write_rows_done() {}
 #endif
-
-// s[0..n) *= scale (the softmax's normalization; s is zero past n up to a whole vector), then
-// the row's pattern p[0..n) = s. Past n the pattern stays zero, as the caller allocated it.
-template <class T>
-void finish_row(T* s, int64_t n, T scale, T* p, int64_t Tn) {
-  constexpr int64_t L = kLanes<T>;
-  for (int64_t j0 = 0; j0 < n; j0 += L) store(s + j0, load(s + j0) * scale);
-  write_row(s, n, Tn, p);
-}
 
 // Where (batch, head) bh's slot starts in a [B, T, ..., H, K] tensor whose positions lie `stride`
 // apart (qkv, z, dz).
@@ -487,10 +490,12 @@ void attention_backward(const T* qkv, const T* pattern, const T* z, const T* dz,
     const T* z_rows = head_slot(z, bh, H, Tn, H * K, K);
     const T* next = bh + 1 < B * H ? head_slot(qkv, bh + 1, H, Tn, stride, K) : nullptr;
     const T* next_dz = bh + 1 < B * H ? head_slot(dz, bh + 1, H, Tn, H * K, K) : nullptr;
+    const T* next_z = bh + 1 < B * H ? head_slot(z, bh + 1, H, Tn, H * K, K) : nullptr;
     for (; i + kRows <= Tn; i += kRows) {
       if (next) {
         for (int slot = 0; slot < 3; ++slot) fetch_rows(next + slot * H * K, stride, i, kRows, K);
         fetch_rows(next_dz, H * K, i, kRows, K);
+        fetch_rows(next_z, H * K, i, kRows, K);
       }
       backward_rows<kRows>(i, Tn, hb, pattern_bh, z_rows, H * K, dbase, stride, K);
     }
