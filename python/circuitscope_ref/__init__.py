@@ -1,5 +1,5 @@
-"""Independent PyTorch reference of the attention-only transformer of
-docs/definitions.md.
+"""Independent PyTorch reference of the transformer of docs/definitions.md (attention-only, plus
+TransformerLens's MLP blocks, biases, parallel blocks and partial rotary).
 
 It exists so the C++ engine can be checked against code that shares nothing with it.
 """

@@ -1,4 +1,8 @@
-"""Attention-only transformer of docs/definitions.md, written as plainly as possible.
+"""The transformer of docs/definitions.md, written as plainly as possible.
+
+The attention-only model is the one the analyses study. MLP blocks, attention and unembedding
+biases, parallel attention+MLP blocks and partial rotary are TransformerLens's options beyond it;
+each is off unless the config asks for it.
 
 Parameters live in a dict keyed by TransformerLens state-dict names, with TransformerLens's
 shapes, so a file written from it can be compared tensor by tensor with any other
@@ -13,6 +17,7 @@ import torch
 
 LN_EPS = 1e-5
 ROTARY_BASE = 10000.0
+ACT_FNS = ("gelu", "gelu_new", "relu")
 
 
 @dataclass
@@ -25,21 +30,43 @@ class Config:
     d_vocab: int
     positional_embedding_type: str = "shortformer"  # "standard" | "shortformer" | "rotary"
     normalization_type: Optional[str] = None  # None | "LNPre" | "LN" (TransformerLens values)
+    d_mlp: Optional[int] = None  # None (or 0): attention-only, no MLP blocks
+    act_fn: Optional[str] = None  # "gelu" (exact, erf) | "gelu_new" (tanh form) | "relu"; None iff no MLP
+    parallel_attn_mlp: bool = False  # attention and MLP both read the block's input
+    rotary_dim: Optional[int] = None  # rotary turns the first rotary_dim dims of each head; None: all
+    rotary_base: float = ROTARY_BASE
+    biases: bool = False  # b_Q, b_K, b_V, b_O, b_U are parameters (the MLP's biases always are)
 
     def __post_init__(self):
         if self.positional_embedding_type not in ("standard", "shortformer", "rotary"):
             raise ValueError(f"positional_embedding_type: {self.positional_embedding_type!r}")
         if self.normalization_type not in (None, "LNPre", "LN"):
             raise ValueError(f"normalization_type: {self.normalization_type!r}")
-        if self.positional_embedding_type == "rotary" and self.d_head % 2:
-            raise ValueError("d_head must be even for rotary positions")
+        # TransformerLens writes d_mlp null for attention-only models; one spelling in the JSON.
+        if not self.d_mlp:
+            self.d_mlp = None
+        if self.attn_only:
+            if self.act_fn is not None or self.parallel_attn_mlp:
+                raise ValueError("act_fn and parallel_attn_mlp need MLP blocks (d_mlp > 0)")
+        elif self.act_fn not in ACT_FNS:
+            raise ValueError(f"act_fn must be one of {', '.join(ACT_FNS)} with MLP blocks, got {self.act_fn!r}")
+        # Kept as the effective value, so the JSON states how many dims turn.
+        if self.rotary_dim is None:
+            self.rotary_dim = self.d_head
+        if self.positional_embedding_type == "rotary" and (self.rotary_dim % 2 or not 0 < self.rotary_dim <= self.d_head):
+            raise ValueError(f"rotary_dim must be even and at most d_head = {self.d_head}, got {self.rotary_dim}")
+
+    @property
+    def attn_only(self) -> bool:
+        return self.d_mlp is None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(dict(asdict(self), attn_only=self.attn_only), sort_keys=True)
 
 
 def param_names(cfg: Config):
-    """Parameter names in a fixed order (the order tensors are written to disk)."""
+    """Parameter names in a fixed order (the order tensors are written to disk and drawn by
+    init_params, so adding a kind of parameter must not move the attention-only ones)."""
     names = ["embed.W_E"]
     if cfg.positional_embedding_type != "rotary":
         names.append("pos_embed.W_pos")
@@ -47,41 +74,48 @@ def param_names(cfg: Config):
         if cfg.normalization_type == "LN":
             names += [f"blocks.{l}.ln1.w", f"blocks.{l}.ln1.b"]
         names += [f"blocks.{l}.attn.W_{m}" for m in ("Q", "K", "V", "O")]
+        if cfg.biases:
+            names += [f"blocks.{l}.attn.b_{m}" for m in ("Q", "K", "V", "O")]
+        if not cfg.attn_only:
+            if cfg.normalization_type == "LN":
+                names += [f"blocks.{l}.ln2.w", f"blocks.{l}.ln2.b"]
+            names += [f"blocks.{l}.mlp.{m}" for m in ("W_in", "b_in", "W_out", "b_out")]
     if cfg.normalization_type == "LN":
         names += ["ln_final.w", "ln_final.b"]
     names.append("unembed.W_U")
+    if cfg.biases:
+        names.append("unembed.b_U")
     return names
 
 
 def param_shape(cfg: Config, name: str):
-    if name == "embed.W_E":
-        return (cfg.d_vocab, cfg.d_model)
-    if name == "pos_embed.W_pos":
-        return (cfg.n_ctx, cfg.d_model)
-    if name == "unembed.W_U":
-        return (cfg.d_model, cfg.d_vocab)
-    if name.endswith((".w", ".b")):
-        return (cfg.d_model,)
-    if name.endswith("W_O"):
-        return (cfg.n_heads, cfg.d_head, cfg.d_model)
-    return (cfg.n_heads, cfg.d_model, cfg.d_head)
+    H, D, K, M, V = cfg.n_heads, cfg.d_model, cfg.d_head, cfg.d_mlp, cfg.d_vocab
+    return {
+        "W_E": (V, D), "W_pos": (cfg.n_ctx, D), "W_U": (D, V), "b_U": (V,),
+        "w": (D,), "b": (D,),  # LayerNorm scale and bias
+        "W_Q": (H, D, K), "W_K": (H, D, K), "W_V": (H, D, K), "W_O": (H, K, D),
+        "b_Q": (H, K), "b_K": (H, K), "b_V": (H, K), "b_O": (D,),
+        "W_in": (D, M), "b_in": (M,), "W_out": (M, D), "b_out": (D,),
+    }[name.rsplit(".", 1)[1]]
 
 
 def init_params(cfg: Config, generator: torch.Generator, std: Dict[str, float]) -> Dict[str, torch.Tensor]:
     """Random weights for testing (not a training initialisation).
 
-    `std` maps a name suffix ("W_E", "W_pos", "W_Q", ..., "W_U") to a standard deviation.
-    LayerNorm scales are drawn around 1 and biases around 0 so that a wrong use of either shows.
+    `std` maps a weight's name suffix ("W_E", "W_pos", "W_Q", ..., "W_U", "W_in", "W_out") to a
+    standard deviation. LayerNorm scales are drawn around 1 and all biases (LayerNorm's `b`,
+    `b_Q`, ..., `b_U`) around 0 so that a wrong use of any of them shows.
     """
     params = {}
     for name in param_names(cfg):
         shape = param_shape(cfg, name)
-        if name.endswith(".w"):
+        suffix = name.rsplit(".", 1)[1]
+        if suffix == "w":
             t = 1.0 + 0.2 * torch.randn(shape, generator=generator)
-        elif name.endswith(".b"):
+        elif suffix == "b" or suffix.startswith("b_"):
             t = 0.1 * torch.randn(shape, generator=generator)
         else:
-            t = std[name.rsplit(".", 1)[1]] * torch.randn(shape, generator=generator)
+            t = std[suffix] * torch.randn(shape, generator=generator)
         params[name] = t
     return params
 
@@ -96,11 +130,21 @@ def _normalize(cfg: Config, x: torch.Tensor, w: Optional[torch.Tensor], b: Optio
     return x
 
 
-def rotary_sin_cos(d_head: int, T: int, dtype=None):
-    """sin, cos of shape [T, d_head] for TransformerLens's default rotary (halves, not pairs)."""
-    half = d_head // 2
+def _act(cfg: Config, u: torch.Tensor):
+    # Written out rather than taken from torch.nn.functional, so the oracle states the formulas.
+    if cfg.act_fn == "gelu":
+        return 0.5 * u * (1.0 + torch.erf(u / math.sqrt(2.0)))
+    if cfg.act_fn == "gelu_new":
+        return 0.5 * u * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (u + 0.044715 * u ** 3)))
+    return torch.relu(u)
+
+
+def rotary_sin_cos(rotary_dim: int, T: int, dtype=None, base: float = ROTARY_BASE):
+    """sin, cos of shape [T, rotary_dim] for TransformerLens's default rotary (halves, not pairs):
+    pair m turns by position * base^(-2m / rotary_dim)."""
+    half = rotary_dim // 2
     i = torch.arange(half, dtype=dtype or torch.get_default_dtype())
-    freq = ROTARY_BASE ** (-2.0 * i / d_head)
+    freq = base ** (-2.0 * i / rotary_dim)
     pos = torch.arange(T, dtype=freq.dtype)
     angle = pos[:, None] * freq[None, :]  # [T, half]
     angle = torch.cat([angle, angle], dim=-1)  # both halves of a pair share one angle
@@ -108,11 +152,15 @@ def rotary_sin_cos(d_head: int, T: int, dtype=None):
 
 
 def _rotate(x: torch.Tensor, sin: torch.Tensor, cos: torch.Tensor):
-    # x: [B, T, H, d_head]; pairs are (i, i + d_head/2), GPT-NeoX style.
-    half = x.shape[-1] // 2
-    x1, x2 = x[..., :half], x[..., half:]
+    # x: [B, T, H, d_head]. Only the first rotary_dim = sin.shape[-1] dims turn, pairs
+    # (i, i + rotary_dim/2) as in GPT-NeoX; the other dims pass through unchanged.
+    r = sin.shape[-1]
+    x_rot, x_pass = x[..., :r], x[..., r:]
+    half = r // 2
+    x1, x2 = x_rot[..., :half], x_rot[..., half:]
     rotated_half = torch.cat([-x2, x1], dim=-1)
-    return x * cos[None, :, None, :] + rotated_half * sin[None, :, None, :]
+    turned = x_rot * cos[None, :, None, :] + rotated_half * sin[None, :, None, :]
+    return torch.cat([turned, x_pass], dim=-1)
 
 
 def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, cache: Optional[dict] = None):
@@ -133,7 +181,7 @@ def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, 
         if cfg.positional_embedding_type == "standard":
             x = x + pos[None]
     if cfg.positional_embedding_type == "rotary":
-        sin, cos = rotary_sin_cos(cfg.d_head, T, dtype=x.dtype)
+        sin, cos = rotary_sin_cos(cfg.rotary_dim, T, dtype=x.dtype, base=cfg.rotary_base)
 
     causal = torch.ones(T, T, dtype=torch.bool).tril()  # [query i, key j]: j <= i allowed
 
@@ -151,25 +199,54 @@ def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, 
         q = torch.einsum("btm,hmd->bthd", qk_in, W_Q)
         k = torch.einsum("btm,hmd->bthd", qk_in, W_K)
         v = torch.einsum("btm,hmd->bthd", a, W_V)
-        if cfg.positional_embedding_type == "rotary":
+        if cfg.biases:  # after the projection, so shortformer's W_pos goes through W_Q, W_K only
+            q = q + params[f"blocks.{l}.attn.b_Q"]
+            k = k + params[f"blocks.{l}.attn.b_K"]
+            v = v + params[f"blocks.{l}.attn.b_V"]
+        if cfg.positional_embedding_type == "rotary":  # after the biases, as GPT-NeoX does
             q = _rotate(q, sin, cos)
             k = _rotate(k, sin, cos)
         scores = torch.einsum("bihd,bjhd->bhij", q, k) / math.sqrt(cfg.d_head)
         scores = scores.masked_fill(~causal, float("-inf"))
         pattern = torch.softmax(scores, dim=-1)  # [B, H, i, j]
         z = torch.einsum("bhij,bjhd->bihd", pattern, v)
-        result = torch.einsum("bihd,hdm->bihm", z, W_O)  # per-head contribution
-        x = x + result.sum(dim=2)
-
+        result = torch.einsum("bihd,hdm->bihm", z, W_O)  # per-head contribution, without b_O
+        attn_out = result.sum(dim=2)
+        if cfg.biases:
+            attn_out = attn_out + params[f"blocks.{l}.attn.b_O"]
         store.update({
             f"blocks.{l}.attn.hook_q": q, f"blocks.{l}.attn.hook_k": k, f"blocks.{l}.attn.hook_v": v,
             f"blocks.{l}.attn.hook_attn_scores": scores, f"blocks.{l}.attn.hook_pattern": pattern,
             f"blocks.{l}.attn.hook_z": z, f"blocks.{l}.attn.hook_result": result,
+            f"blocks.{l}.hook_attn_out": attn_out,
         })
+
+        if cfg.attn_only:
+            x = x + attn_out
+        else:
+            # Sequential blocks: the MLP reads the stream after attention. Parallel blocks: it
+            # reads the block's input, as attention does, and both outputs are added at once.
+            if cfg.parallel_attn_mlp:
+                mlp_in = x
+            else:
+                mlp_in = x + attn_out
+                store[f"blocks.{l}.hook_resid_mid"] = mlp_in
+            a2 = _normalize(cfg, mlp_in, params.get(f"blocks.{l}.ln2.w"), params.get(f"blocks.{l}.ln2.b"))
+            pre = torch.einsum("btm,mn->btn", a2, params[f"blocks.{l}.mlp.W_in"]) + params[f"blocks.{l}.mlp.b_in"]
+            post = _act(cfg, pre)
+            mlp_out = torch.einsum("btn,nm->btm", post, params[f"blocks.{l}.mlp.W_out"]) + params[f"blocks.{l}.mlp.b_out"]
+            x = x + attn_out + mlp_out if cfg.parallel_attn_mlp else mlp_in + mlp_out
+            store.update({
+                f"blocks.{l}.ln2.hook_normalized": a2, f"blocks.{l}.mlp.hook_pre": pre,
+                f"blocks.{l}.mlp.hook_post": post, f"blocks.{l}.hook_mlp_out": mlp_out,
+            })
+        store[f"blocks.{l}.hook_resid_post"] = x
 
     x = _normalize(cfg, x, params.get("ln_final.w"), params.get("ln_final.b"))
     store["ln_final.hook_normalized"] = x
     logits = torch.einsum("btm,mv->btv", x, params["unembed.W_U"])
+    if cfg.biases:
+        logits = logits + params["unembed.b_U"]
     store["logits"] = logits
     return logits
 

@@ -13,6 +13,7 @@
 #include "core/parallel.h"
 #include "core/gemm.h"
 #include "model/forward.h"
+#include "model/ops/bias.h"
 #include "model/ops/layernorm.h"
 
 namespace cs::analysis {
@@ -65,6 +66,7 @@ void window_losses(const Params<T>& params, const T* stream_rows, const int32_t*
   logits.resize(size_t(rows * V));
   gemm<T>(false, false, rows, V, D, T(1), stream_rows, D, params["unembed.W_U"], V, T(0),
           logits.data(), V);
+  if (params.cfg.biases) bias_forward(logits.data(), params["unembed.b_U"], rows, V, V);
   for (int64_t r = 0; r < rows; ++r) losses[r] = row_loss(logits.data() + r * V, V, targets[r]);
 }
 
@@ -90,10 +92,16 @@ HeadAblationIcl IclSums::result(const Config& c, int64_t n_eval, AblationKind ki
   r.clean_early = early[0] / n;
   r.clean_late = late[0] / n;
   r.clean_icl = r.clean_late - r.clean_early;
-  for (size_t v = 1; v < early.size(); ++v) {
+  const size_t heads = size_t(1 + c.n_layers * c.n_heads);
+  for (size_t v = 1; v < heads; ++v) {
     r.early.push_back(early[v] / n);
     r.late.push_back(late[v] / n);
     r.icl.push_back(r.late.back() - r.early.back());
+  }
+  // Then, in models with MLPs, each layer's MLP zeroed, then each replaced by its mean.
+  for (size_t v = heads; v < early.size(); ++v) {
+    auto& icl = v < heads + size_t(c.n_layers) ? r.mlp_zero_icl : r.mlp_mean_icl;
+    icl.push_back((late[v] - early[v]) / n);
   }
   return r;
 }
@@ -131,7 +139,17 @@ double HeadAblationIcl::delta_icl(int layer, int head) const {
 }
 
 bool linear_path_applies(const Config& cfg, AblationKind kind) {
-  return kind == AblationKind::pattern_preserving && !cfg.normalized();
+  return kind == AblationKind::pattern_preserving && !cfg.normalized() && cfg.attn_only() && !cfg.biases;
+}
+
+int64_t ablation_variants(const Config& c) {
+  return 1 + int64_t(c.n_layers) * c.n_heads + (c.attn_only() ? 0 : 2 * int64_t(c.n_layers));
+}
+
+std::vector<double> HeadAblationIcl::mlp_delta_icl(HeadAblation::Kind kind) const {
+  std::vector<double> d;
+  for (double x : kind == HeadAblation::Kind::zero ? mlp_zero_icl : mlp_mean_icl) d.push_back(x - clean_icl);
+  return d;
 }
 
 namespace {
@@ -254,6 +272,34 @@ void add_rows(const Params<T>& params, const std::vector<T>& rows, const WindowR
   add_window_means(losses.data(), c, w, sums.early[v], sums.late[v]);
 }
 
+// Every variant as a pass from the layer it changes, on the clean stream there: what a model
+// with MLPs (whose blocks are not linear in a head's result) or biases needs. Heads first, then
+// each MLP layer zeroed, then each replaced by its mean.
+template <class T>
+void variants_by_passes(const Params<T>& params, const Activations<T>& clean, Activations<T>& var,
+                        bool frozen, const WindowRows& w, const std::vector<int32_t>& targets,
+                        std::vector<T>& rows, std::vector<T>& logits, std::vector<double>& losses,
+                        IclSums& sums) {
+  const Config& c = params.cfg;
+  size_t variant = 1;
+  auto pass_from = [&](int l, std::vector<HeadAblation> heads, std::vector<MlpAblation> mlps) {
+    Interventions<T> iv;
+    if (frozen) iv.freeze_patterns = &clean;
+    iv.resid_layer = l;
+    iv.resid_value = clean.resid[size_t(l)].data();
+    iv.start_at_resid_layer = true;
+    iv.ablate = std::move(heads);
+    iv.ablate_mlp = std::move(mlps);
+    forward(params, var, &iv);
+    add_pass(params, var, w, targets, rows, logits, losses, sums, variant++);
+  };
+  for (int l = 0; l < c.n_layers; ++l)
+    for (int h = 0; h < c.n_heads; ++h) pass_from(l, {{l, h, HeadAblation::Kind::zero}}, {});
+  if (c.attn_only()) return;
+  for (auto kind : {HeadAblation::Kind::zero, HeadAblation::Kind::mean})
+    for (int l = 0; l < c.n_layers; ++l) pass_from(l, {}, {{l, kind}});
+}
+
 }  // namespace
 
 template <class T>
@@ -266,7 +312,7 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
   const WindowRows w(positions);
   const int L = c.n_layers, H = c.n_heads;
   const int64_t n_chunks = (n_eval + batch - 1) / batch;
-  IclSums total(1 + L * H);
+  IclSums total(ablation_variants(c));
   FirstError error;
   const bool frozen = kind == AblationKind::pattern_preserving;
   // Buffers live per thread across chunks: a sweep runs thousands of chunks, and allocating the
@@ -288,8 +334,16 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
         }
         clean->set_tokens(inputs.data());
         forward(params, *clean);
-        IclSums sums(1 + L * H);
+        IclSums sums(ablation_variants(c));
         add_pass(params, *clean, w, targets, rows, logits, losses, sums, 0);
+        if (!c.attn_only() || c.biases) {
+          if (!var) var.emplace(c, nb, w.seq_len);
+          var->set_tokens(inputs.data());
+          variants_by_passes(params, *clean, *var, frozen, w, targets, rows, logits, losses, sums);
+#pragma omp critical(cs_ablation_sums)
+          total.merge(sums);
+          continue;
+        }
         // Zeroing head (l, h) leaves layers 0..l as they were: each pass starts at layer l + 1
         // from the clean stream minus the head's result; with frozen patterns the last two
         // layers' heads need only the window rows (RowPass).
@@ -361,6 +415,10 @@ IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
     out.clean_icl.push_back(s.clean_icl);
     const std::vector<double> d = s.delta_icl();
     out.delta_icl.insert(out.delta_icl.end(), d.begin(), d.end());
+    for (auto k : {HeadAblation::Kind::zero, HeadAblation::Kind::mean}) {
+      const std::vector<double> m = s.mlp_delta_icl(k);
+      out.mlp_delta_icl.insert(out.mlp_delta_icl.end(), m.begin(), m.end());
+    }
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/icl.h"
+#include "model/interventions.h"
 #include "model/params.h"
 
 namespace cs::analysis {
@@ -24,8 +25,12 @@ struct HeadAblationIcl {
   AblationKind kind = AblationKind::pattern_preserving;
   double clean_early = 0, clean_late = 0, clean_icl = 0;
   std::vector<double> early, late, icl;  // [n_layers * n_heads], with that head ablated
+  // Models with MLPs: the ICL score with each layer's MLP output zeroed, or replaced by its mean
+  // over the evaluation rows of its batch. [n_layers] each; empty in attention-only models.
+  std::vector<double> mlp_zero_icl, mlp_mean_icl;
 
   std::vector<double> delta_icl() const;
+  std::vector<double> mlp_delta_icl(HeadAblation::Kind kind) const;
   double delta_icl(int layer, int head) const;
 };
 
@@ -48,7 +53,7 @@ HeadAblationIcl ablate_heads_icl_linear(const Params<T>& params, const std::vect
                                         int64_t n_eval, int64_t width,
                                         const IclPositions& positions, int batch = 8);
 
-// Whether the fast path applies (pattern-preserving, no normalization).
+// Whether the fast path applies (pattern-preserving; attention-only without normalization or biases).
 bool linear_path_applies(const Config& cfg, AblationKind kind);
 
 // ΔICL of every head at every snapshot (load(i) gives snapshot i's weights; called from several
@@ -60,6 +65,7 @@ struct IclAblationSweep {
   std::string method;                     // "linear" or "interventions"
   std::vector<double> clean_icl;          // [n_snapshots]
   std::vector<double> delta_icl;          // [n_snapshots, n_layers, n_heads]
+  std::vector<double> mlp_delta_icl;      // [n_snapshots, 2 (zero, mean), n_layers]; empty without MLPs
   std::vector<HeadAblationIcl> snapshots;  // the full per-snapshot results
 };
 IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,

@@ -171,6 +171,19 @@ nlohmann::ordered_json AblationReport::to_json() const {
   }
   j["delta_icl"] = grid;
   j["layout"] = "delta_icl[snapshot][layer][head], nats; the same array as ablation_icl.npy";
+  if (!sweep.mlp_delta_icl.empty()) {
+    nlohmann::ordered_json mlp = nlohmann::ordered_json::array();
+    for (int64_t s = 0; s < S; ++s) {
+      auto at = [&](int k) {
+        const auto first = sweep.mlp_delta_icl.begin() + (s * 2 + k) * L;
+        return std::vector<double>(first, first + L);
+      };
+      mlp.push_back({{"zero", at(0)}, {"mean", at(1)}});
+    }
+    j["mlp_delta_icl"] = mlp;
+    j["mlp_layout"] = "mlp_delta_icl[snapshot].zero|mean[layer], nats; ablation_icl_mlp.npy is "
+                      "[snapshot, zero|mean, layer]";
+  }
   if (!prefix_matching_last.empty()) j["prefix_matching_last"] = prefix_matching_last;
   j["last_snapshot"] = {{"step", steps.back()},
                         {"clean_icl", sweep.snapshots.back().clean_icl},
@@ -179,6 +192,9 @@ nlohmann::ordered_json AblationReport::to_json() const {
       {"delta_icl", "ICL score with the head's result zeroed minus the ICL score without (nats); "
                     "positive: the head helps the model use its context"},
       {"icl_score", "mean over sequences of (mean loss over late_window - mean loss over early_window)"},
+      {"mlp_delta_icl", "models with MLPs: ICL score with the layer's MLP output (hook_mlp_out) zeroed, or "
+                        "replaced by its mean over the batch's positions, minus the ICL score without; "
+                        "patterns frozen as for the heads, every later layer recomputed"},
   };
   j["seconds"] = seconds;
   return j;

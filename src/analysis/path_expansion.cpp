@@ -75,7 +75,8 @@ double stream_loss(const Params<T>& params, const T* stream, const int32_t* targ
   CS_CHECK(!c.normalized(), "a stream loss through W_U alone needs a model without normalization");
   std::vector<T> loss(static_cast<size_t>(rows));
   UnembedScratch<T> scratch(rows, c.d_vocab);
-  unembed_forward(stream, params["unembed.W_U"], targets, loss.data(), static_cast<T*>(nullptr), rows,
+  unembed_forward(stream, params["unembed.W_U"], params.maybe(params.layout.b_U), targets, loss.data(),
+                  static_cast<T*>(nullptr), rows,
                   int64_t(c.d_model), int64_t(c.d_vocab), scratch);
   double s = 0;
   for (T x : loss) s += double(x);
@@ -152,6 +153,10 @@ void check_inputs(const Config& c, const std::vector<int32_t>& windows, int64_t 
 // Why a model has no virtual-head importances; empty when it has them.
 std::string virtual_heads_note(const Config& c, bool asked) {
   if (c.n_layers < 2) return "one layer: no virtual heads";
+  if (!c.attn_only())
+    return "model with MLPs: the MLP outputs are frozen terms and each head's importance counts "
+           "the paths through them; single pair terms are not isolated";
+  if (c.biases) return "model with biases: single pair terms are not isolated";
   if (c.normalized())
     return "normalized model: LayerNorm's per-token scale makes terms non-additive, so single "
            "pair terms are not isolated";
@@ -165,7 +170,8 @@ struct ExpansionLosses {
   std::vector<LossSum> order;                // [L + 1], by path order
   std::vector<LossSum> head_term, head_all;  // [L * H], the head's terms removed
   std::vector<LossSum> pair;                 // per layer pair (l1 < l2), [H * H] (h1, h2) row-major
-  LossSum order1_terms, order2_terms, full_terms;
+  std::vector<LossSum> mlp_term, mlp_all;    // [L], the MLP layer's frozen output removed
+  LossSum order0_terms, order1_terms, order2_terms, full_terms;
 };
 
 // One batch's passes. Every variant pass reuses the clean pass's patterns.
@@ -186,13 +192,16 @@ struct FullOrderLosses {
 };
 
 // The mean loss of a pass with the clean patterns frozen, at path order `order` (-1: full).
+// With MLPs, their outputs are frozen to the clean pass's too: each is then a constant term.
 template <class T>
 double frozen_pass(const Params<T>& params, const Activations<T>& clean, Activations<T>& a,
-                   int order, std::vector<HeadAblation> ablate = {}) {
+                   int order, std::vector<HeadAblation> ablate = {}, std::vector<MlpAblation> ablate_mlp = {}) {
   Interventions<T> iv;
   iv.freeze_patterns = &clean;
+  if (!params.cfg.attn_only()) iv.freeze_mlp_out = &clean;
   iv.max_path_order = order;
   iv.ablate = std::move(ablate);
+  iv.ablate_mlp = std::move(ablate_mlp);
   forward(params, a, &iv);
   return double(a.mean_loss());
 }
@@ -202,10 +211,14 @@ class Expansion {
  public:
   Expansion(const Params<T>& p, bool virtual_pairs, bool terms)
       : params(p), c(p.cfg), L(c.n_layers), H(c.n_heads), D(c.d_model), K(c.d_head),
-        V(c.d_vocab), W_U(p["unembed.W_U"]), linear(!c.normalized()),
+        V(c.d_vocab), W_U(p["unembed.W_U"]), linear(!c.normalized() && c.attn_only() && !c.biases),
         pairs(virtual_pairs && L >= 2 && linear),
-        direct_by_token(L >= 1 && c.positional_embedding_type != Positions::standard) {
+        direct_by_token(L >= 1 && c.positional_embedding_type != Positions::standard && c.attn_only()) {
     sums.order.resize(size_t(L + 1));
+    if (!c.attn_only()) {
+      sums.mlp_term.resize(size_t(L));
+      sums.mlp_all.resize(size_t(L));
+    }
     sums.head_term.resize(size_t(L * H));
     sums.head_all.resize(size_t(L * H));
     if (pairs) sums.pair.resize(size_t(L * (L - 1) / 2 * H * H));
@@ -277,7 +290,8 @@ class Expansion {
     return frozen_pass(params, b.clean, b.var, order, {{l, h, HeadAblation::Kind::zero}});
   }
 
-  // LayerNorm's scale depends on every term: each removal is a pass with the head zeroed.
+  // LayerNorm's scale depends on every term, and so does an MLP's frozen output's effect through
+  // later LayerNorms: each removal is a pass with the head (or the MLP's output) zeroed.
   void ablate_each_head(Batch<T>& b) {
     for (int l = 0; l < L; ++l)
       for (int h = 0; h < H; ++h) {
@@ -286,6 +300,13 @@ class Expansion {
       }
     sums.order1_terms.add(double(b.order1->mean_loss()), b.rows);
     sums.full_terms.add(double(b.clean.mean_loss()), b.rows);  // no ablation: the clean pass
+    if (c.attn_only()) return;
+    sums.order0_terms.add(frozen_pass(params, b.clean, b.var, 0), b.rows);
+    for (int l = 0; l < L; ++l) {
+      const std::vector<MlpAblation> zero = {{l, HeadAblation::Kind::zero}};
+      sums.mlp_term[size_t(l)].add(frozen_pass(params, b.clean, b.var, 0, {}, zero), b.rows);
+      sums.mlp_all[size_t(l)].add(frozen_pass(params, b.clean, b.var, -1, {}, zero), b.rows);
+    }
   }
 
   // Head h of layer l's term in pass a, unembedded through W_O^h W_U.
@@ -414,6 +435,10 @@ void summarize(const ExpansionLosses& s, const LossSum& clean, bool pairs, PathE
     pe.head_term.push_back(s.head_term[size_t(i)].mean() - s.order1_terms.mean());
     pe.head_all_terms.push_back(s.head_all[size_t(i)].mean() - s.full_terms.mean());
   }
+  for (size_t l = 0; l < s.mlp_term.size(); ++l) {
+    pe.mlp_term.push_back(s.mlp_term[l].mean() - s.order0_terms.mean());
+    pe.mlp_all_terms.push_back(s.mlp_all[l].mean() - s.full_terms.mean());
+  }
   size_t p = 0;
   if (pairs)
     for (int l1 = 0; l1 < L; ++l1)
@@ -491,6 +516,16 @@ nlohmann::ordered_json PathExpansion::to_json() const {
                      {"importance", v.importance}});
   j["virtual_heads"] = pairs;
   if (!virtual_heads_note.empty()) j["virtual_heads_note"] = virtual_heads_note;
+  if (!mlp_term.empty()) {
+    j["mlp_outputs"] =
+        "frozen to the clean pass's as well: each MLP layer's output is a constant term that joins "
+        "the stream after its layer (at order 0 with the embedding), so the model stays linear in "
+        "its terms";
+    nlohmann::ordered_json mlps = nlohmann::ordered_json::array();
+    for (size_t l = 0; l < mlp_term.size(); ++l)
+      mlps.push_back({{"layer", l}, {"term_importance", mlp_term[l]}, {"all_terms_importance", mlp_all_terms[l]}});
+    j["mlp_layers"] = mlps;
+  }
   j["definitions"] = {
       {"loss_by_order",
        "mean next-token loss (nats) when each head reads the residual built from order-(k-1) "
@@ -504,6 +539,12 @@ nlohmann::ordered_json PathExpansion::to_json() const {
        "loss at order 2 with the term A^h2 A^h1 x W_OV^h1 W_OV^h2 W_U removed minus the loss at "
        "order 2"},
       {"term_sequences", "the first this many sequences give the importances"},
+      {"mlp_layers.term_importance",
+       "models with MLPs: loss at order 0 with the layer's frozen MLP output removed minus the loss "
+       "at order 0 (the output's own path to the logits)"},
+      {"mlp_layers.all_terms_importance",
+       "loss at full order with the frozen MLP output removed minus the clean loss (also every "
+       "head that reads it)"},
   };
   return j;
 }

@@ -40,6 +40,11 @@ struct PathExpansion {
   // one layer, or when a normalized model makes the terms non-additive (note says so).
   std::vector<VirtualHeadTerm> virtual_heads;
   std::string virtual_heads_note;
+  // Models with MLPs: each MLP layer's output, frozen at its value on the text, is a term of its
+  // own. Loss with that output removed minus the loss without removing it, at order 0 (its own
+  // term: embedding and MLP outputs straight to the logits) and at full order (also every path
+  // of heads reading it). [n_layers] each; empty in attention-only models.
+  std::vector<double> mlp_term, mlp_all_terms;
 
   double order_loss(int k) const { return loss_by_order[size_t(k)]; }
   nlohmann::ordered_json to_json() const;

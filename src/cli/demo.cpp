@@ -18,6 +18,9 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--steps", a->steps, "Override the recipe's steps per model (a smoke test uses a few)");
   cmd->add_option("--corpus", a->corpus, "Another corpus instead of the recipe's (file, folder or corpus name, docs/corpus.md)");
   cmd->add_flag("--bytes", a->bytes, "Byte-level tokens instead of the recipe's BPE");
+  cmd->add_option("--d-mlp", a->d_mlp, "Give both models MLP blocks of this width (0: the attention-only pair; docs/mlp.md)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--act-fn", a->act_fn, "The MLPs' activation: gelu | gelu_new | relu")->capture_default_str();
   cmd->add_option("--pretrained", a->pretrained,
                   "Also analyse a pair an earlier demo trained, labelled as loaded (a folder written by "
                   "scripts/ship-demo.sh, e.g. models/demo of the source tree)");

@@ -7,12 +7,13 @@
 namespace cs::cli {
 
 void register_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train an attention-only transformer into a run folder: "
+  auto* cmd = app.add_subcommand("train", "Train a transformer (attention-only, or with MLPs: --d-mlp) into a run folder: "
                                           "tokenizer, snapshots, metrics, per-token evaluation loss; "
                                           "under mpirun, one run data-parallel over the ranks (docs/scale.md)");
   auto o = std::make_shared<TrainOptions>();
   auto pos = std::make_shared<std::string>("shortformer");
   auto norm = std::make_shared<std::string>("null");
+  auto act = std::make_shared<std::string>("gelu");
   auto tokens_budget = std::make_shared<int64_t>(0);
   auto& m = o->rc.model;
   auto& t = o->rc.train;
@@ -37,6 +38,15 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--bytes", o->bytes, "Byte-level tokens (d_vocab 257) instead of BPE");
   cmd->add_option("--positions", *pos, "standard | shortformer | rotary")->capture_default_str()->each(given("positional_embedding_type"));
   cmd->add_option("--normalization", *norm, "null | LNPre | LN")->capture_default_str()->each(given("normalization_type"));
+  cmd->add_option("--d-mlp", m.d_mlp, "MLP width of every block (0: attention-only; docs/definitions.md)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(given("d_mlp"));
+  cmd->add_option("--act-fn", *act, "MLP activation: gelu (exact) | gelu_new (tanh form) | relu")
+      ->capture_default_str()->each(given("act_fn"));
+  cmd->add_flag("--parallel-attn-mlp", m.parallel_attn_mlp,
+                "Attention and MLP both read the block's input (GPT-NeoX/Pythia blocks)")->each(given("parallel_attn_mlp"));
+  cmd->add_option("--rotary-dim", m.rotary_dim, "With rotary positions: rotate only this many dimensions of each head (0: all)")
+      ->capture_default_str()->each(given("rotary_dim"));
+  cmd->add_flag("--biases", m.biases, "Train b_Q, b_K, b_V, b_O and b_U (otherwise they stay zero)")->each(given("biases"));
   cmd->add_option("--batch", t.batch, "Sequences per step")->capture_default_str()->each(given("batch"));
   cmd->add_option("--lr", t.lr, "Peak learning rate")->capture_default_str()->each(given("lr"));
   cmd->add_option("--warmup", t.warmup_steps, "Linear warm-up steps")->capture_default_str()->each(given("warmup_steps"));
@@ -68,9 +78,10 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--force", o->force, "Replace a run already in --out");
   cmd->add_flag("--skip-nonfinite", o->skip_nonfinite,
                 "Skip a step whose loss or gradient is not finite (no update) instead of stopping the run");
-  cmd->callback([o, pos, norm, tokens_budget] {
+  cmd->callback([o, pos, norm, act, tokens_budget] {
     o->rc.model.positional_embedding_type = parse_positions(*pos);
     o->rc.model.normalization_type = parse_normalization(*norm);
+    o->rc.model.act_fn = parse_act_fn(*act);
     if (o->bytes) o->rc.model.d_vocab = 257;
     if (*tokens_budget > 0) {
       const int64_t per_step = int64_t(o->rc.train.batch) * o->rc.model.n_ctx;

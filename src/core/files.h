@@ -25,7 +25,7 @@ enum class File {
   skip_destinations, skip_destination_values, skip_outputs, skip_output_values, composition_q,
   composition_k, composition_v, induction_scatter, ov_eigenvalues_picture,
   qk_eigenvalues_picture, copying_scores_picture, induction_scatter_picture,
-  paths, ablation_icl, ablation_icl_array, ablation_icl_picture, probes, analyze, report_html,
+  paths, ablation_icl, ablation_icl_array, ablation_icl_mlp_array, ablation_icl_picture, probes, analyze, report_html,
   // Several runs compared (`icl A B`, the demo).
   icl_comparison_picture, loss_difference, loss_difference_array, loss_difference_picture,
   demo_summary,
@@ -98,6 +98,7 @@ inline constexpr FileName kFiles[] = {
     {File::paths, "analysis/paths.json", "path expansion: loss by order, term importances"},
     {File::ablation_icl, "analysis/ablation_icl.json", "ΔICL per head and snapshot"},
     {File::ablation_icl_array, "analysis/ablation_icl.npy", "[snapshot, layer, head] ΔICL"},
+    {File::ablation_icl_mlp_array, "analysis/ablation_icl_mlp.npy", "[snapshot, zero|mean, layer] ΔICL of MLP layers"},
     {File::ablation_icl_picture, "analysis/ablation_icl", "ΔICL over training or per head"},
     {File::probes, "analysis/probes.json", "the probes' answer losses and head shares"},
     {File::analyze, "analysis/analyze.json", "what `analyze` ran, on which snapshot, in how long"},

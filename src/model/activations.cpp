@@ -30,11 +30,25 @@ Activations<T>::Activations(const Config& c, int64_t batch, int64_t seq, bool ke
   qkv.assign(L, std::vector<T>(R * 3 * H * K));
   pattern.assign(L, LineVector<T>(B * H * Tn * Tn));
   z.assign(L, std::vector<T>(R * H * K));
+  if (!c.attn_only()) {
+    const int64_t M = c.d_mlp;
+    attn_out.assign(L, std::vector<T>(R * D));
+    if (!c.parallel_attn_mlp) resid_mid.assign(L, std::vector<T>(R * D));
+    if (c.normalized()) {
+      normalized2.assign(L, std::vector<T>(R * D));
+      ln2_mean.assign(L, std::vector<T>(R));
+      ln2_rstd.assign(L, std::vector<T>(R));
+    }
+    mlp_pre.assign(L, std::vector<T>(R * M));
+    mlp_post.assign(L, std::vector<T>(R * M));
+    mlp_out.assign(L, std::vector<T>(R * D));
+  }
   loss.assign(R, T(0));
   if (keep_logits) logits.assign(R * c.d_vocab, T(0));
   packed.assign(L * D * 3 * H * K, T(0));
+  if (c.biases) packed_bias.assign(L * 3 * H * K, T(0));
   if (c.positional_embedding_type == Positions::rotary)
-    rotary = RotaryTable<T>(c.n_ctx, K, c.rotary_base);
+    rotary = RotaryTable<T>(c.n_ctx, c.rotary_dims(), c.rotary_base);
   attention_scratch = AttentionScratch<T>(Tn, K);
   unembed_scratch = UnembedScratch<T>(R, c.d_vocab);
 }
@@ -72,6 +86,16 @@ const T* Activations<T>::final_input() const {
 }
 
 template <class T>
+const T* Activations<T>::mlp_stream(int layer) const {
+  return cfg.parallel_attn_mlp ? resid[layer].data() : resid_mid[layer].data();
+}
+
+template <class T>
+const T* Activations<T>::mlp_input(int layer) const {
+  return cfg.normalized() ? normalized2[layer].data() : mlp_stream(layer);
+}
+
+template <class T>
 std::vector<std::string> Activations<T>::hook_names() const {
   std::vector<std::string> names = {"hook_embed"};
   for (int l = 0; l < cfg.n_layers; ++l) {
@@ -80,9 +104,14 @@ std::vector<std::string> Activations<T>::hook_names() const {
     if (cfg.normalized()) names.push_back(p + "ln1.hook_normalized");
     for (const char* n : {"hook_q", "hook_k", "hook_v", "hook_pattern", "hook_z"})
       names.push_back(p + "attn." + n);
+    if (!cfg.attn_only()) {
+      names.push_back(p + "hook_attn_out");
+      if (!cfg.parallel_attn_mlp) names.push_back(p + "hook_resid_mid");
+      if (cfg.normalized()) names.push_back(p + "ln2.hook_normalized");
+      for (const char* n : {"mlp.hook_pre", "mlp.hook_post", "hook_mlp_out"}) names.push_back(p + n);
+    }
+    names.push_back(p + "hook_resid_post");
   }
-  // A model without layers has no block whose output the final stream is.
-  if (cfg.n_layers > 0) names.push_back("blocks." + std::to_string(cfg.n_layers - 1) + ".hook_resid_post");
   if (cfg.normalized()) names.push_back("ln_final.hook_normalized");
   if (keep_logits) names.push_back("hook_logits");
   names.push_back("hook_loss");
@@ -106,6 +135,15 @@ HookTensor<T> Activations<T>::hook(const std::string& name) const {
     if (name == p + "ln1.hook_normalized" && cfg.normalized()) return copy(normalized[l], {B, Tn, D});
     if (name == p + "attn.hook_pattern") return copy(pattern[l], {B, H, Tn, Tn});
     if (name == p + "attn.hook_z") return copy(z[l], {B, Tn, H, K});
+    if (!cfg.attn_only()) {
+      const int64_t M = cfg.d_mlp;
+      if (name == p + "hook_attn_out") return copy(attn_out[l], {B, Tn, D});
+      if (name == p + "hook_resid_mid" && !cfg.parallel_attn_mlp) return copy(resid_mid[l], {B, Tn, D});
+      if (name == p + "ln2.hook_normalized" && cfg.normalized()) return copy(normalized2[l], {B, Tn, D});
+      if (name == p + "mlp.hook_pre") return copy(mlp_pre[l], {B, Tn, M});
+      if (name == p + "mlp.hook_post") return copy(mlp_post[l], {B, Tn, M});
+      if (name == p + "hook_mlp_out") return copy(mlp_out[l], {B, Tn, D});
+    }
     for (int slot = 0; slot < 3; ++slot) {
       if (name != p + "attn.hook_" + "qkv"[slot]) continue;
       HookTensor<T> out{{B, Tn, H, K}, std::vector<T>(B * Tn * H * K)};

@@ -3,9 +3,12 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "model/ops/attention.h"
+#include "model/ops/bias.h"
 #include "model/ops/embed.h"
 #include "model/ops/layernorm.h"
+#include "model/ops/mlp.h"
 #include "model/ops/projections.h"
 #include "model/ops/rotary.h"
 #include "model/ops/unembed.h"
@@ -14,23 +17,37 @@ namespace cs {
 
 namespace {
 
+// Columns [col, col + width) of every row of x (rows ld apart) set to zero or to their mean.
+template <class T>
+void replace_columns(T* x, int64_t rows, int64_t ld, int64_t col, int64_t width, HeadAblation::Kind kind) {
+  std::vector<double> mean(width, 0.0);
+  if (kind == HeadAblation::Kind::mean) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t d = 0; d < width; ++d) mean[d] += x[r * ld + col + d];
+    for (auto& m : mean) m /= double(rows);
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t d = 0; d < width; ++d) x[r * ld + col + d] = T(mean[d]);
+}
+
+// A head's result is linear in its z, so ablating z ablates the result.
 template <class T>
 void ablate_heads(Activations<T>& acts, int layer, const Interventions<T>* iv) {
   if (!iv) return;
-  const int64_t H = acts.cfg.n_heads, K = acts.cfg.d_head, R = acts.rows();
-  T* z = acts.z[layer].data();
+  const int64_t H = acts.cfg.n_heads, K = acts.cfg.d_head;
   for (const auto& a : iv->ablate) {
     if (a.layer != layer) continue;
     CS_CHECK(a.head >= 0 && a.head < H, "head " << a.head << " out of range [0, " << H << ")");
-    std::vector<double> mean(K, 0.0);
-    if (a.kind == HeadAblation::Kind::mean) {
-      for (int64_t r = 0; r < R; ++r)
-        for (int64_t d = 0; d < K; ++d) mean[d] += z[r * H * K + a.head * K + d];
-      for (auto& m : mean) m /= double(R);
-    }
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t d = 0; d < K; ++d) z[r * H * K + a.head * K + d] = T(mean[d]);
+    replace_columns(acts.z[layer].data(), acts.rows(), H * K, a.head * K, K, a.kind);
   }
+}
+
+template <class T>
+void ablate_mlp(Activations<T>& acts, int layer, const Interventions<T>* iv) {
+  if (!iv) return;
+  const int64_t D = acts.cfg.d_model;
+  for (const auto& a : iv->ablate_mlp)
+    if (a.layer == layer) replace_columns(acts.mlp_out[layer].data(), acts.rows(), D, 0, D, a.kind);
 }
 
 template <class T>
@@ -39,6 +56,17 @@ void validate(const Activations<T>& acts, const Interventions<T>* iv) {
   for (const auto& a : iv->ablate)
     CS_CHECK(a.layer >= 0 && a.layer < acts.cfg.n_layers,
              "ablation layer " << a.layer << " out of range [0, " << acts.cfg.n_layers << ")");
+  for (const auto& a : iv->ablate_mlp)
+    CS_CHECK(!acts.cfg.attn_only() && a.layer >= 0 && a.layer < acts.cfg.n_layers,
+             "MLP ablation layer " << a.layer << ": the model has no MLP there");
+  if (iv->freeze_mlp_out)
+    CS_CHECK(!acts.cfg.attn_only() && iv->freeze_mlp_out->B == acts.B &&
+                 iv->freeze_mlp_out->Tn == acts.Tn && iv->freeze_mlp_out->cfg.n_layers == acts.cfg.n_layers &&
+                 !iv->freeze_mlp_out->mlp_out.empty(),
+             "frozen MLP outputs come from a pass of a different shape");
+  CS_CHECK(acts.cfg.attn_only() || iv->max_path_order < 0 || iv->max_path_order >= acts.cfg.n_layers ||
+               iv->freeze_mlp_out,
+           "a path-order cap on a model with MLPs needs frozen MLP outputs");
   if (iv->freeze_patterns)
     CS_CHECK(iv->freeze_patterns->B == acts.B && iv->freeze_patterns->Tn == acts.Tn &&
                  iv->freeze_patterns->cfg.n_layers == acts.cfg.n_layers &&
@@ -65,7 +93,7 @@ void unembed(const Params<T>& params, Activations<T>& acts) {
                       c.has_ln_params() ? params.ptr(lay.ln_final_b) : nullptr, R, D, c.ln_eps);
   }
   if (!acts.has_targets && !acts.keep_logits) return;
-  unembed_forward(acts.final_input(), params.ptr(params.layout.W_U),
+  unembed_forward(acts.final_input(), params.ptr(params.layout.W_U), params.maybe(params.layout.b_U),
                   acts.has_targets ? acts.targets.data() : nullptr, acts.loss.data(),
                   acts.keep_logits ? acts.logits.data() : nullptr, R, D, int64_t(c.d_vocab),
                   acts.unembed_scratch);
@@ -95,6 +123,12 @@ void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int 
   }
   const T* packed = acts.packed.data() + int64_t(l) * D * 3 * H * K;
   qkv_forward(qk, a, packed, acts.qkv[l].data(), R, D, H * K, frozen != nullptr);
+  if (c.biases) {
+    // Only the values when the patterns are given; rotary turns the biased q and k.
+    const int64_t first = frozen ? 2 * H * K : 0;
+    bias_forward(acts.qkv[l].data() + first, acts.packed_bias.data() + l * 3 * H * K + first, R,
+                 3 * H * K - first, 3 * H * K);
+  }
   if (c.positional_embedding_type == Positions::rotary && !frozen)
     rotary_forward(acts.qkv[l].data(), acts.rotary, acts.B, acts.Tn, H, K);
   attention_forward(acts.qkv[l].data(), acts.pattern[l].data(), acts.z[l].data(), frozen, acts.B,
@@ -102,6 +136,99 @@ void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int 
   ablate_heads(acts, l, iv);
   attn_out_forward(acts.z[l].data(), params.ptr(blk.W_O), static_cast<const T*>(nullptr), out, R,
                    H * K, D);
+  if (c.biases) bias_forward(out, params.ptr(blk.b_O), R, D, D);
+}
+
+template <class T>
+MlpWeights<T> mlp_weights(const Params<T>& params, int l) {
+  const auto& blk = params.layout.blocks[l];
+  return {params.ptr(blk.W_in), params.ptr(blk.b_in), params.ptr(blk.W_out), params.ptr(blk.b_out)};
+}
+
+template <class T>
+void mlp_layer_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv) {
+  const auto& c = acts.cfg;
+  const auto& blk = params.layout.blocks[l];
+  const int64_t R = acts.rows(), D = c.d_model;
+  if (c.normalized())
+    layernorm_forward(acts.mlp_stream(l), acts.normalized2[l].data(), acts.ln2_mean[l].data(),
+                      acts.ln2_rstd[l].data(), params.maybe(blk.ln2_w), params.maybe(blk.ln2_b), R,
+                      D, c.ln_eps);
+  if (iv && iv->freeze_mlp_out)
+    std::copy(iv->freeze_mlp_out->mlp_out[l].begin(), iv->freeze_mlp_out->mlp_out[l].end(),
+              acts.mlp_out[l].begin());
+  else
+    mlp_forward(acts.mlp_input(l), mlp_weights(params, l), c.act_fn, acts.mlp_pre[l].data(),
+                acts.mlp_post[l].data(), acts.mlp_out[l].data(), R, D, int64_t(c.d_mlp));
+  ablate_mlp(acts, l, iv);
+}
+
+// out = a + b (+ c when given), elementwise over n values.
+template <class T>
+void add_streams(T* out, const T* a, const T* b, const T* c, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+  for (int64_t i = 0; i < n; ++i) out[i] = c ? a[i] + b[i] + c[i] : a[i] + b[i];
+}
+
+// One block from resid[l] to resid[l + 1]. Attention-only blocks add the heads straight into the
+// stream (as they always have: training stays bit-for-bit what it was); blocks with an MLP keep
+// attn_out and resid_mid, the hooks and the backward pass read them.
+template <class T>
+void block_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv) {
+  const auto& c = acts.cfg;
+  const int64_t n = acts.rows() * c.d_model;
+  if (c.attn_only()) {
+    std::copy(acts.resid[l].begin(), acts.resid[l].end(), acts.resid[l + 1].begin());
+    attention_layer_forward(params, acts, l, acts.resid[l].data(), acts.resid[l + 1].data(), iv);
+    return;
+  }
+  std::fill(acts.attn_out[l].begin(), acts.attn_out[l].end(), T(0));
+  attention_layer_forward(params, acts, l, acts.resid[l].data(), acts.attn_out[l].data(), iv);
+  if (!c.parallel_attn_mlp)
+    add_streams(acts.resid_mid[l].data(), acts.resid[l].data(), acts.attn_out[l].data(),
+                static_cast<const T*>(nullptr), n);
+  mlp_layer_forward(params, acts, l, iv);
+  if (c.parallel_attn_mlp)
+    add_streams(acts.resid[l + 1].data(), acts.resid[l].data(), acts.attn_out[l].data(),
+                acts.mlp_out[l].data(), n);
+  else
+    add_streams(acts.resid[l + 1].data(), acts.resid_mid[l].data(), acts.mlp_out[l].data(),
+                static_cast<const T*>(nullptr), n);
+}
+
+// Path order k: pass j computes every head from the residual stream built from pass j-1's head
+// outputs (pass 0: none), so a head's input holds paths through at most j-1 heads. Frozen MLP
+// outputs are constants: each joins the stream after its layer at every pass.
+template <class T>
+void capped_path_forward(const Params<T>& params, Activations<T>& acts, int order,
+                         const Interventions<T>* iv) {
+  const int L = acts.cfg.n_layers;
+  const int64_t n = acts.rows() * acts.cfg.d_model;
+  if (!acts.cfg.attn_only())
+    for (int l = 0; l < L; ++l) {
+      acts.mlp_out[l] = iv->freeze_mlp_out->mlp_out[l];
+      ablate_mlp(acts, l, iv);
+    }
+  auto constant_terms = [&](int upto, std::vector<T>& x) {
+    if (&x != &acts.resid[0]) std::copy(acts.resid[0].begin(), acts.resid[0].end(), x.begin());
+    if (!acts.cfg.attn_only())
+      for (int lp = 0; lp < upto; ++lp)
+        for (int64_t i = 0; i < n; ++i) x[i] += acts.mlp_out[lp][i];
+  };
+  std::vector<std::vector<T>> prev(L, std::vector<T>(n, T(0))), cur = prev;
+  for (int pass = 1; pass <= order; ++pass) {
+    for (int l = 0; l < L; ++l) {
+      constant_terms(l, acts.resid[l]);
+      for (int lp = 0; lp < l; ++lp)
+        for (int64_t i = 0; i < n; ++i) acts.resid[l][i] += prev[lp][i];
+      std::fill(cur[l].begin(), cur[l].end(), T(0));
+      attention_layer_forward(params, acts, l, acts.resid[l].data(), cur[l].data(), iv);
+    }
+    std::swap(prev, cur);
+  }
+  constant_terms(L, acts.resid[L]);
+  for (int l = 0; l < L; ++l)
+    for (int64_t i = 0; i < n; ++i) acts.resid[L][i] += prev[l][i];
 }
 
 template <class T>
@@ -117,38 +244,28 @@ void forward(const Params<T>& params, Activations<T>& acts, const Interventions<
   embed_forward(acts.tokens.data(), params.ptr(lay.W_E),
                 c.positional_embedding_type == Positions::standard ? params.ptr(lay.W_pos) : nullptr,
                 acts.resid[0].data(), acts.B, acts.Tn, D);
-  for (int l = 0; l < L; ++l)
-    pack_qkv(params.ptr(lay.blocks[l].W_Q), params.ptr(lay.blocks[l].W_K),
-             params.ptr(lay.blocks[l].W_V), acts.packed.data() + int64_t(l) * D * 3 * H * K, H, D, K);
+  for (int l = 0; l < L; ++l) {
+    const auto& blk = lay.blocks[l];
+    pack_qkv(params.ptr(blk.W_Q), params.ptr(blk.W_K), params.ptr(blk.W_V),
+             acts.packed.data() + int64_t(l) * D * 3 * H * K, H, D, K);
+    if (c.biases)
+      for (int slot = 0; slot < 3; ++slot)
+        std::copy_n(params.ptr(slot == 0 ? blk.b_Q : slot == 1 ? blk.b_K : blk.b_V), H * K,
+                    acts.packed_bias.data() + (l * 3 + slot) * H * K);
+  }
 
   const int order = iv && iv->max_path_order >= 0 ? std::min(iv->max_path_order, L) : L;
-  if (order == L) {
+  if (order < L) {
+    capped_path_forward(params, acts, order, iv);
+  } else {
     const int first = iv && iv->resid_value && iv->start_at_resid_layer ? iv->resid_layer : 0;
     for (int l = first; l < L; ++l) {
       if (iv && iv->resid_value && iv->resid_layer == l)
         std::copy_n(iv->resid_value, R * D, acts.resid[l].data());
-      std::copy(acts.resid[l].begin(), acts.resid[l].end(), acts.resid[l + 1].begin());
-      attention_layer_forward(params, acts, l, acts.resid[l].data(), acts.resid[l + 1].data(), iv);
+      block_forward(params, acts, l, iv);
     }
     if (iv && iv->resid_value && iv->resid_layer == L)
       std::copy_n(iv->resid_value, R * D, acts.resid[L].data());
-  } else {
-    // Path order k: pass j computes every head from the residual stream built from pass j-1's
-    // head outputs (pass 0: none), so a head's input holds paths through at most j-1 heads.
-    std::vector<std::vector<T>> prev(L, std::vector<T>(R * D, T(0))), cur = prev;
-    for (int pass = 1; pass <= order; ++pass) {
-      for (int l = 0; l < L; ++l) {
-        std::copy(acts.resid[0].begin(), acts.resid[0].end(), acts.resid[l].begin());
-        for (int lp = 0; lp < l; ++lp)
-          for (int64_t i = 0; i < R * D; ++i) acts.resid[l][i] += prev[lp][i];
-        std::fill(cur[l].begin(), cur[l].end(), T(0));
-        attention_layer_forward(params, acts, l, acts.resid[l].data(), cur[l].data(), iv);
-      }
-      std::swap(prev, cur);
-    }
-    std::copy(acts.resid[0].begin(), acts.resid[0].end(), acts.resid[L].begin());
-    for (int l = 0; l < L; ++l)
-      for (int64_t i = 0; i < R * D; ++i) acts.resid[L][i] += prev[l][i];
   }
   unembed(params, acts);
 }

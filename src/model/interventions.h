@@ -17,15 +17,28 @@ struct HeadAblation {
   Kind kind = Kind::zero;
 };
 
+// An MLP layer's output (hook_mlp_out) replaced: zero, or its mean over every (batch, position)
+// of this pass.
+struct MlpAblation {
+  int layer = 0;
+  HeadAblation::Kind kind = HeadAblation::Kind::zero;
+};
+
 template <class T>
 struct Interventions {
   std::vector<HeadAblation> ablate;
+  std::vector<MlpAblation> ablate_mlp;
   // Use these attention patterns instead of computing them (same batch and length). With frozen
   // patterns an attention-only model is linear in its embeddings. Such a pass computes no queries
   // or keys: its hook_q and hook_k keep what the last pass left.
   const Activations<T>* freeze_patterns = nullptr;
+  // Use these MLP outputs (hook_mlp_out) instead of computing them: with patterns frozen too, a
+  // model with MLPs becomes linear in its embeddings, each MLP output a constant term of its own
+  // (docs/evaluators.md). Such a pass leaves mlp.hook_pre and mlp.hook_post as they were.
+  const Activations<T>* freeze_mlp_out = nullptr;
   // Path order k (docs/evaluators.md): each head reads the residual built from order-(k-1) head
-  // outputs; 0 = embedding only; -1 or >= n_layers = the full model.
+  // outputs; 0 = embedding only; -1 or >= n_layers = the full model. In a model with MLPs the
+  // MLP outputs must be frozen: each then enters the stream after its layer as a constant term.
   int max_path_order = -1;
   // Replace blocks.{resid_layer}.hook_resid_pre with resid_value [B, T, d_model].
   int resid_layer = -1;

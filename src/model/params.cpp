@@ -22,6 +22,13 @@ ParamLayout::ParamLayout(const Config& c) {
     b.W_K = add(p + "attn.W_K", {H, D, K});
     b.W_V = add(p + "attn.W_V", {H, D, K});
     b.W_O = add(p + "attn.W_O", {H, K, D});
+    if (c.biases) {
+      b.b_Q = add(p + "attn.b_Q", {H, K}, false);
+      b.b_K = add(p + "attn.b_K", {H, K}, false);
+      b.b_V = add(p + "attn.b_V", {H, K}, false);
+      b.b_O = add(p + "attn.b_O", {D}, false);
+    }
+    if (!c.attn_only()) add_mlp(c, p, b);
     blocks.push_back(b);
   }
   if (c.has_ln_params()) {
@@ -29,6 +36,19 @@ ParamLayout::ParamLayout(const Config& c) {
     ln_final_b = add("ln_final.b", {D}, false);
   }
   W_U = add("unembed.W_U", {D, c.d_vocab});
+  if (c.biases) b_U = add("unembed.b_U", {c.d_vocab}, false);
+}
+
+void ParamLayout::add_mlp(const Config& c, const std::string& p, Block& b) {
+  const int64_t D = c.d_model, M = c.d_mlp;
+  if (c.has_ln_params()) {
+    b.ln2_w = add(p + "ln2.w", {D}, false);
+    b.ln2_b = add(p + "ln2.b", {D}, false);
+  }
+  b.W_in = add(p + "mlp.W_in", {D, M});
+  b.b_in = add(p + "mlp.b_in", {M}, false);
+  b.W_out = add(p + "mlp.W_out", {M, D});
+  b.b_out = add(p + "mlp.b_out", {D}, false);
 }
 
 int64_t ParamLayout::add(const std::string& name, std::vector<int64_t> shape, bool decays) {
@@ -57,10 +77,11 @@ void Params<T>::init(uint64_t seed) {
   const double std = 0.8 / std::sqrt(double(cfg.d_model));
   for (const auto& v : layout.views()) {
     T* p = ptr(v.offset);
-    const bool ln_scale = v.name.size() >= 2 && v.name.compare(v.name.size() - 2, 2, ".w") == 0;
-    const bool ln_bias = v.name.size() >= 2 && v.name.compare(v.name.size() - 2, 2, ".b") == 0;
+    const std::string leaf = v.name.substr(v.name.rfind('.') + 1);
+    const bool ln_scale = leaf == "w";
+    const bool bias = leaf == "b" || leaf.rfind("b_", 0) == 0;
     for (int64_t i = 0; i < v.numel; ++i)
-      p[i] = ln_scale ? T(1) : ln_bias ? T(0) : T(std * rng.normal());
+      p[i] = ln_scale ? T(1) : bias ? T(0) : T(std * rng.normal());
   }
 }
 

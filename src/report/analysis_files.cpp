@@ -26,6 +26,8 @@ void save(const run::RunDir& run, const analysis::PathsReport& paths) { run.writ
 void save(const run::RunDir& run, const analysis::AblationReport& r) {
   run.write_json(File::ablation_icl, r.to_json());
   run.write_npy(File::ablation_icl_array, r.sweep.delta_icl, {r.n_snapshots(), r.sweep.n_layers, r.sweep.n_heads});
+  if (!r.sweep.mlp_delta_icl.empty())
+    run.write_npy(File::ablation_icl_mlp_array, r.sweep.mlp_delta_icl, {r.n_snapshots(), 2, r.sweep.n_layers});
   const std::string picture = run.path(File::ablation_icl_picture);
   if (r.n_snapshots() >= 2)
     save_both(ablation_over_training_figure(r.sweep, r.tokens, r.prefix_matching_last), picture);

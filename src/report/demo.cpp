@@ -73,6 +73,8 @@ TrainOptions train_options(const DemoRecipe& r, const DemoOptions& a, int n_laye
   m.d_vocab = a.bytes ? 257 : r.d_vocab;
   m.positional_embedding_type = parse_positions(r.positions);
   m.normalization_type = parse_normalization(r.normalization);
+  m.d_mlp = a.d_mlp;
+  m.act_fn = parse_act_fn(a.act_fn);
   auto& t = o.rc.train;
   t.batch = r.batch;
   t.lr = r.lr;
@@ -220,6 +222,7 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
                "batch %d, lr %g, %lld steps per model\n", r.name, r.d_model, r.n_heads, r.d_head, r.n_ctx,
                d_vocab, r.positions, r.normalization, r.batch, r.lr,
                static_cast<long long>(a.steps > 0 ? a.steps : r.steps));
+  if (a.d_mlp > 0) std::fprintf(stderr, "demo: both models with MLP blocks: d_mlp %d, %s\n", a.d_mlp, a.act_fn.c_str());
   nlohmann::json models = nlohmann::json::array();
   const std::vector<std::string> dirs = {a.out + "/1l", a.out + "/2l"};
   const std::vector<Trained> trained = train_both(r, a, tokens, dirs, analyze);
@@ -253,6 +256,7 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json summary = {{"wall_seconds", wall}, {"recipe", r.name}, {"seed", a.seed},
+                            {"d_mlp", a.d_mlp}, {"act_fn", a.d_mlp > 0 ? nlohmann::json(a.act_fn) : nlohmann::json()},
                             {"finished", utc_now()}, {"models", models}};
   summary.update(v);
   summary["loaded"] = loaded;

@@ -18,6 +18,9 @@ struct DemoOptions {
   int64_t steps = 0;   // 0: the recipe's
   std::string corpus;  // empty: the recipe's
   bool bytes = false;
+  // MLP blocks in both models (0: the recipe's attention-only pair), with this activation.
+  int d_mlp = 0;
+  std::string act_fn = "gelu";
   // A folder written by scripts/ship-demo.sh (e.g. models/demo) to analyse beside the pair trained
   // here; empty: none.
   std::string pretrained;

@@ -80,6 +80,26 @@ Figure heads_over_training_figure(const analysis::HeadsOverTraining& h,
   return f;
 }
 
+// Models with MLPs: each MLP layer's ΔICL, zero-ablated (solid) and mean-ablated (dashed), in
+// shades of grey so they stand apart from the heads' heat colours.
+void add_mlp_series(const analysis::IclAblationSweep& sweep, const std::vector<int64_t>& tokens, Axes& a) {
+  if (sweep.mlp_delta_icl.empty()) return;
+  const int L = sweep.n_layers;
+  const int64_t S = int64_t(tokens.size());
+  for (int k = 0; k < 2; ++k)
+    for (int l = 0; l < L; ++l) {
+      Series s;
+      s.x = as_x(tokens);
+      for (int64_t t = 0; t < S; ++t) s.y.push_back(sweep.mlp_delta_icl[size_t((t * 2 + k) * L + l)]);
+      const double shade = L > 1 ? 0.55 * double(l) / double(L - 1) : 0.0;
+      s.color = Color{shade, shade, shade};
+      s.dashed = k == 1;
+      s.line_width = 2.0;
+      s.label = "MLP " + std::to_string(l) + (k == 0 ? " (zero)" : " (mean)");
+      a.series.push_back(std::move(s));
+    }
+}
+
 Figure ablation_over_training_figure(const analysis::IclAblationSweep& sweep,
                                      const std::vector<int64_t>& tokens,
                                      const std::vector<double>& prefix_matching) {
@@ -120,6 +140,7 @@ Figure ablation_over_training_figure(const analysis::IclAblationSweep& sweep,
     s.line_width = named[size_t(i)] ? 2.2 : 1.3;
     a.series.push_back(std::move(s));
   }
+  add_mlp_series(sweep, tokens, a);
   f.panels.push_back(std::move(a));
   return f;
 }

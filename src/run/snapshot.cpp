@@ -16,13 +16,17 @@ void write_snapshot(const std::string& path, const Params<float>& params, const 
   for (const auto& v : params.layout.views()) w.add_f32(v.name, v.shape, params.ptr(v.offset));
   const auto& c = params.cfg;
   const int64_t H = c.n_heads, K = c.d_head, D = c.d_model;
+  // TransformerLens's state dict has these biases whether or not this model trains them.
   const std::vector<float> zeros(std::max<int64_t>({H * K, D, c.d_vocab}), 0.f);
+  auto zero_bias = [&](const std::string& name, std::vector<int64_t> shape) {
+    if (!params.layout.has(name)) w.add_f32(name, std::move(shape), zeros.data());
+  };
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "blocks." + std::to_string(l) + ".attn.";
-    for (const char* b : {"b_Q", "b_K", "b_V"}) w.add_f32(p + b, {H, K}, zeros.data());
-    w.add_f32(p + "b_O", {D}, zeros.data());
+    for (const char* b : {"b_Q", "b_K", "b_V"}) zero_bias(p + b, {H, K});
+    zero_bias(p + "b_O", {D});
   }
-  w.add_f32("unembed.b_U", {c.d_vocab}, zeros.data());
+  zero_bias("unembed.b_U", {c.d_vocab});
   w.set_metadata("format", "circuitscope snapshot v1");
   w.set_metadata("run_id", info.run_id);
   w.set_metadata("step", std::to_string(info.step));

@@ -146,6 +146,11 @@ ojson attribution_json(const Attribution& a, const data::Tokenizer& tok, const C
   j["direct"] = number(a.direct);
   j["bias"] = number(a.bias);
   j["heads"] = grid(a.heads, c.n_layers, c.n_heads);
+  if (!a.mlps.empty()) {
+    ojson m = ojson::array();
+    for (double x : a.mlps) m.push_back(number(x));
+    j["mlps"] = m;
+  }
   j["sum"] = number(a.sum());
   j["embedding_terms"] = a.embedding_terms.empty() ? ojson(nullptr) : grid(a.embedding_terms, c.n_layers, c.n_heads);
   ojson v = ojson::array();

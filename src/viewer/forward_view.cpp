@@ -135,7 +135,7 @@ double ForwardView::logit(int64_t p, int32_t token) const {
   const Config& c = cfg();
   const float* x = acts_->final_input() + p * c.d_model;
   const float* W_U = snap_->params["unembed.W_U"];
-  double s = 0;
+  double s = c.biases ? double(snap_->params["unembed.b_U"][token]) : 0.0;
   for (int64_t d = 0; d < c.d_model; ++d) s += double(x[d]) * double(W_U[d * c.d_vocab + token]);
   return s;
 }
@@ -143,6 +143,7 @@ double ForwardView::logit(int64_t p, int32_t token) const {
 double Attribution::sum() const {
   double s = direct + bias;
   for (double h : heads) s += h;
+  for (double m : mlps) s += m;
   return s;
 }
 
@@ -231,6 +232,16 @@ std::vector<double> ForwardView::readout_direction(int64_t p, int32_t token, dou
   return u;
 }
 
+// The constant terms of a model with biases: b_U[token] and each layer's b_O read out along u.
+double ForwardView::bias_terms(int32_t token, const std::vector<double>& u) const {
+  const Config& c = cfg();
+  if (!c.biases) return 0.0;
+  const Params<float>& w = snap_->params;
+  double s = double(w["unembed.b_U"][token]);
+  for (int l = 0; l < c.n_layers; ++l) s += dot(w["blocks." + std::to_string(l) + ".attn.b_O"], u.data(), c.d_model);
+  return s;
+}
+
 // A later head h2 reads the stream through g = W_V^{h2} o^{h2} [D]: its term from a source
 // vector x at position j, weighted by its frozen pattern, is A^{h2}[p, j] x . g.
 void ForwardView::add_virtual_heads(int64_t p, const std::vector<std::vector<double>>& o, Attribution& a) const {
@@ -272,6 +283,7 @@ Attribution ForwardView::attribution(int64_t p, std::optional<int32_t> token) co
   const int L = c.n_layers, H = c.n_heads;
   Attribution a = attribution_target(p, token);
   const std::vector<double> u = readout_direction(p, a.token, a.bias);
+  a.bias += bias_terms(a.token, u);
   a.direct = dot(acts_->resid[0].data() + p * D, u.data(), D);
   const std::vector<std::vector<double>> o = head_readouts(snap_->params, u);
   a.heads.assign(size_t(L * H), 0.0);
@@ -279,6 +291,12 @@ Attribution ForwardView::attribution(int64_t p, std::optional<int32_t> token) co
     for (int h = 0; h < H; ++h)
       a.heads[size_t(l * H + h)] = dot(acts_->z[size_t(l)].data() + (p * H + h) * K, o[size_t(l * H + h)].data(), K);
 
+  if (!c.attn_only()) {
+    for (int l = 0; l < L; ++l) a.mlps.push_back(dot(acts_->mlp_out[size_t(l)].data() + p * D, u.data(), D));
+    a.note = "model with MLPs: each MLP layer's output is a bar of its own, and a head's bar is its "
+             "output's direct path (what it does through a later MLP is in that MLP's bar); no virtual heads";
+    return a;
+  }
   if (L < 2) {
     a.note = L == 0 ? "no layers: the direct path is the whole logit" : "one layer: no virtual heads";
     return a;

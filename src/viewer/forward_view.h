@@ -35,8 +35,11 @@ struct Attribution {
   std::string target;  // "next token", "top prediction" or "chosen"
   double logit = 0, probability = 0;
   double direct = 0;  // the embedding straight to W_U
-  double bias = 0;    // ln_final.b W_U (LN models; 0 otherwise)
+  double bias = 0;    // ln_final.b W_U, b_U and every layer's b_O (0 in a model without them)
   std::vector<double> heads;  // [L * H]: everything that passes through the head's output
+  // Models with MLPs: each layer's MLP output (hook_mlp_out) read out at this position, [L]. A
+  // head's bar is then its own output's direct path; its effect through later MLPs is in theirs.
+  std::vector<double> mlps;
   // Two or more layers, no normalization: each head of layer >= 1 reading the embedding alone
   // (its order-1 term, [L * H], 0 in layer 0) and every pair of heads in two layers (its virtual
   // heads), largest |value| first. With two layers a layer-1 head's total is its embedding term
@@ -48,7 +51,7 @@ struct Attribution {
   };
   std::vector<Virtual> virtual_heads;
   std::string note;  // why virtual heads are missing, or what they leave out
-  double sum() const;  // direct + bias + every head: equals logit up to rounding
+  double sum() const;  // direct + bias + every head and MLP: equals logit up to rounding
 };
 
 class ForwardView {
@@ -91,6 +94,7 @@ class ForwardView {
   // the final LayerNorm's bias term), and the split of heads beyond layer 0 into paths.
   Attribution attribution_target(int64_t position, std::optional<int32_t> token) const;
   std::vector<double> readout_direction(int64_t position, int32_t token, double& bias) const;
+  double bias_terms(int32_t token, const std::vector<double>& u) const;
   void add_virtual_heads(int64_t position, const std::vector<std::vector<double>>& o, Attribution& a) const;
 };
 

@@ -7,11 +7,11 @@
 namespace cs {
 
 template <class T>
-RotaryTable<T>::RotaryTable(int64_t n_ctx, int64_t d_head, double base)
-    : half(d_head / 2), cos(n_ctx * (d_head / 2)), sin(n_ctx * (d_head / 2)) {
+RotaryTable<T>::RotaryTable(int64_t n_ctx, int64_t rotary_dim, double base)
+    : half(rotary_dim / 2), cos(n_ctx * (rotary_dim / 2)), sin(n_ctx * (rotary_dim / 2)) {
   for (int64_t t = 0; t < n_ctx; ++t)
     for (int64_t i = 0; i < half; ++i) {
-      const double angle = double(t) * std::pow(base, -2.0 * double(i) / double(d_head));
+      const double angle = double(t) * std::pow(base, -2.0 * double(i) / double(rotary_dim));
       cos[t * half + i] = T(std::cos(angle));
       sin[t * half + i] = T(std::sin(angle));
     }
@@ -22,7 +22,7 @@ namespace {
 template <class T>
 void rotate(T* qkv, const RotaryTable<T>& tab, int64_t B, int64_t Tn, int64_t H, int64_t K,
             T direction) {
-  const int64_t half = K / 2, stride = 3 * H * K;
+  const int64_t half = tab.half, stride = 3 * H * K;
 #pragma omp parallel for schedule(static) if (B * Tn * H * K > kParallelWork)
   for (int64_t r = 0; r < B * Tn; ++r) {
     const T* c = tab.cos.data() + (r % Tn) * half;

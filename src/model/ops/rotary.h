@@ -1,18 +1,19 @@
 #pragma once
-// Rotary positions on q and k, TransformerLens's defaults: rotary over the whole d_head,
-// rotate halves (not adjacent pairs), angle(t, i) = t * base^(-2i / d_head).
+// Rotary positions on q and k as TransformerLens and GPT-NeoX compute them: the first rotary_dim
+// dimensions of each head (by default all of d_head) rotate in halves (not adjacent pairs),
+// angle(t, i) = t * base^(-2i / rotary_dim); the remaining dimensions pass unrotated.
 #include <cstdint>
 #include <vector>
 
 namespace cs {
 
-// cos/sin table [n_ctx, d_head / 2], computed once per model.
+// cos/sin table [n_ctx, rotary_dim / 2], computed once per model.
 template <class T>
 struct RotaryTable {
   int64_t half = 0;
   std::vector<T> cos, sin;
   RotaryTable() = default;
-  RotaryTable(int64_t n_ctx, int64_t d_head, double base);
+  RotaryTable(int64_t n_ctx, int64_t rotary_dim, double base);
 };
 
 // In place on the q and k slots of a qkv buffer [B, T, 3, H, K] (the v slot is untouched).

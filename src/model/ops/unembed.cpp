@@ -9,6 +9,7 @@
 #include "core/fast_exp.h"
 #include "core/gemm.h"
 #include "core/max_of.h"
+#include "model/ops/bias.h"
 
 namespace cs {
 
@@ -44,7 +45,7 @@ void check_targets(const int32_t* targets, int64_t rows, int64_t V) {
 }  // namespace
 
 template <class T>
-void unembed_forward(const T* xf, const T* W_U, const int32_t* targets, T* loss, T* logits_out,
+void unembed_forward(const T* xf, const T* W_U, const T* b_U, const int32_t* targets, T* loss, T* logits_out,
                      int64_t rows, int64_t D, int64_t V, UnembedScratch<T>& scratch) {
   if (targets) check_targets<T>(targets, rows, V);
   const int64_t chunk = logits_out ? rows : scratch.chunk_rows;
@@ -52,6 +53,7 @@ void unembed_forward(const T* xf, const T* W_U, const int32_t* targets, T* loss,
     const int64_t n = std::min(chunk, rows - r0);
     T* l = logits_out ? logits_out : scratch.logits.data();
     gemm<T>(false, false, n, V, D, T(1), xf + r0 * D, D, W_U, V, T(0), l, V);
+    if (b_U) bias_forward(l, b_U, n, V, V);
     if (!targets) continue;
 #pragma omp parallel for schedule(static) if (n * V > kParallelWork)
     for (int64_t r = 0; r < n; ++r) {
@@ -68,8 +70,8 @@ void unembed_forward(const T* xf, const T* W_U, const int32_t* targets, T* loss,
 }
 
 template <class T>
-void unembed_xent_forward_backward(const T* xf, const T* W_U, const int32_t* targets, T* loss,
-                                   T* dxf, T* dW_U, int64_t rows, int64_t D, int64_t V,
+void unembed_xent_forward_backward(const T* xf, const T* W_U, const T* b_U, const int32_t* targets,
+                                   T* loss, T* dxf, T* dW_U, T* db_U, int64_t rows, int64_t D, int64_t V,
                                    UnembedScratch<T>& scratch) {
   check_targets<T>(targets, rows, V);
   const T inv_rows = T(1) / T(rows);
@@ -77,6 +79,7 @@ void unembed_xent_forward_backward(const T* xf, const T* W_U, const int32_t* tar
     const int64_t n = std::min(scratch.chunk_rows, rows - r0);
     T* l = scratch.logits.data();
     gemm<T>(false, false, n, V, D, T(1), xf + r0 * D, D, W_U, V, T(0), l, V);
+    if (b_U) bias_forward(l, b_U, n, V, V);
 #pragma omp parallel for schedule(static) if (n * V > kParallelWork)
     for (int64_t r = 0; r < n; ++r) {
       T* row = l + r * V;
@@ -86,16 +89,18 @@ void unembed_xent_forward_backward(const T* xf, const T* W_U, const int32_t* tar
       row[t] -= inv_rows;
     }
     gemm<T>(true, false, D, V, n, T(1), xf + r0 * D, D, l, V, T(1), dW_U, V);
+    if (db_U) bias_backward(l, db_U, n, V, V);
     gemm<T>(false, true, n, D, V, T(1), l, V, W_U, V, T(0), dxf + r0 * D, D);
   }
 }
 
 #define CS_INSTANTIATE(T)                                                                        \
   template struct UnembedScratch<T>;                                                             \
-  template void unembed_forward<T>(const T*, const T*, const int32_t*, T*, T*, int64_t, int64_t, \
-                                   int64_t, UnembedScratch<T>&);                                 \
-  template void unembed_xent_forward_backward<T>(const T*, const T*, const int32_t*, T*, T*, T*, \
-                                                 int64_t, int64_t, int64_t, UnembedScratch<T>&);
+  template void unembed_forward<T>(const T*, const T*, const T*, const int32_t*, T*, T*, int64_t, \
+                                   int64_t, int64_t, UnembedScratch<T>&);                        \
+  template void unembed_xent_forward_backward<T>(const T*, const T*, const T*, const int32_t*, T*, \
+                                                 T*, T*, T*, int64_t, int64_t, int64_t,          \
+                                                 UnembedScratch<T>&);
 CS_INSTANTIATE(float)
 CS_INSTANTIATE(double)
 #undef CS_INSTANTIATE

@@ -15,16 +15,17 @@ struct UnembedScratch {
   UnembedScratch(int64_t rows, int64_t V);
 };
 
-// loss[r] = logsumexp(xf[r] W_U) - (xf[r] W_U)[targets[r]] when targets is given;
-// logits_out [rows, V] is filled when given.
+// With logits = xf W_U (+ b_U when given): loss[r] = logsumexp(logits[r]) - logits[r, targets[r]]
+// when targets is given; logits_out [rows, V] is filled when given.
 template <class T>
-void unembed_forward(const T* xf, const T* W_U, const int32_t* targets, T* loss, T* logits_out,
+void unembed_forward(const T* xf, const T* W_U, const T* b_U, const int32_t* targets, T* loss, T* logits_out,
                      int64_t rows, int64_t D, int64_t V, UnembedScratch<T>& scratch);
 
-// Training step for loss = mean over rows: per-row loss, dxf (overwrite), dW_U (+=).
+// Training step for loss = mean over rows: per-row loss, dxf (overwrite), dW_U and db_U (+=; b_U
+// and db_U may be null).
 template <class T>
-void unembed_xent_forward_backward(const T* xf, const T* W_U, const int32_t* targets, T* loss,
-                                   T* dxf, T* dW_U, int64_t rows, int64_t D, int64_t V,
+void unembed_xent_forward_backward(const T* xf, const T* W_U, const T* b_U, const int32_t* targets,
+                                   T* loss, T* dxf, T* dW_U, T* db_U, int64_t rows, int64_t D, int64_t V,
                                    UnembedScratch<T>& scratch);
 
 }  // namespace cs

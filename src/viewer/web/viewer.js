@@ -776,9 +776,11 @@ class Column {
   renderAttribution(box, a) {
     const fw = this.fw;
     const rows = [{ label: "direct path", v: a.direct, kind: "direct" }];
-    if (a.bias) rows.push({ label: "ln_final bias", v: a.bias, kind: "direct" });
-    for (let l = 0; l < fw.L; l++)
+    if (a.bias) rows.push({ label: "biases", v: a.bias, kind: "direct" });
+    for (let l = 0; l < fw.L; l++) {
       for (let h = 0; h < fw.H; h++) rows.push({ label: `head ${l}.${h}`, v: a.heads[l][h], kind: "head", l, h });
+      if (a.mlps) rows.push({ label: `MLP ${l}`, v: a.mlps[l], kind: "mlp" });
+    }
     const virt = a.virtual_heads.slice(0, 8).map((x) => ({ label: `${x.from} → ${x.to}`, v: x.value, kind: "virtual" }));
     if (a.embedding_terms)
       for (const row of rows)
