@@ -6,6 +6,7 @@
 #include <exception>
 #include <optional>
 
+#include "analysis/ablation_last_block.h"
 #include "analysis/ablation_windows.h"
 #include "analysis/row_loss.h"
 #include "analysis/snapshot_sweep.h"
@@ -273,16 +274,16 @@ void add_rows(const Params<T>& params, const std::vector<T>& rows, const WindowR
 }
 
 // Every variant as a pass from the layer it changes, on the clean stream there: what a model
-// with MLPs (whose blocks are not linear in a head's result) or biases needs. Heads first, then
-// each MLP layer zeroed, then each replaced by its mean.
+// with MLPs (whose blocks are not linear in a head's result) or biases needs. The last block's
+// variants of a model with MLPs need only the window rows.
 template <class T>
 void variants_by_passes(const Params<T>& params, const Activations<T>& clean, Activations<T>& var,
                         bool frozen, const WindowRows& w, const std::vector<int32_t>& targets,
                         std::vector<T>& rows, std::vector<T>& logits, std::vector<double>& losses,
                         IclSums& sums) {
   const Config& c = params.cfg;
-  size_t variant = 1;
-  auto pass_from = [&](int l, std::vector<HeadAblation> heads, std::vector<MlpAblation> mlps) {
+  const int last = c.attn_only() ? c.n_layers : c.n_layers - 1;
+  auto pass_from = [&](int l, std::vector<HeadAblation> heads, std::vector<MlpAblation> mlps, int64_t variant) {
     Interventions<T> iv;
     if (frozen) iv.freeze_patterns = &clean;
     iv.resid_layer = l;
@@ -291,13 +292,14 @@ void variants_by_passes(const Params<T>& params, const Activations<T>& clean, Ac
     iv.ablate = std::move(heads);
     iv.ablate_mlp = std::move(mlps);
     forward(params, var, &iv);
-    add_pass(params, var, w, targets, rows, logits, losses, sums, variant++);
+    add_pass(params, var, w, targets, rows, logits, losses, sums, size_t(variant));
   };
-  for (int l = 0; l < c.n_layers; ++l)
-    for (int h = 0; h < c.n_heads; ++h) pass_from(l, {{l, h, HeadAblation::Kind::zero}}, {});
+  for (int l = 0; l < last; ++l)
+    for (int h = 0; h < c.n_heads; ++h) pass_from(l, {{l, h, HeadAblation::Kind::zero}}, {}, head_variant(c, l, h));
   if (c.attn_only()) return;
   for (auto kind : {HeadAblation::Kind::zero, HeadAblation::Kind::mean})
-    for (int l = 0; l < c.n_layers; ++l) pass_from(l, {}, {{l, kind}});
+    for (int l = 0; l < last; ++l) pass_from(l, {}, {{l, kind}}, mlp_variant(c, l, kind));
+  last_block_variants(params, clean, w, targets, logits, losses, sums);
 }
 
 }  // namespace

@@ -104,6 +104,11 @@ std::string circuit_caveat(const Config& cfg) {
     add("normalization " + to_string(cfg.normalization_type) +
         ": LayerNorm scales folded into the weights and the weights centred as TransformerLens does; "
         "circuits are exact up to each token's 1/scale");
+  if (!cfg.attn_only())
+    add("model with MLPs: as in TransformerLens, the circuits are the direct path through each "
+        "head (W_E, the head's own weights, W_U); the MLPs are not on that path, so what a head "
+        "does through them is not in these circuits");
+  if (cfg.biases) add("biases are left out of the circuits (constant terms)");
   return s;
 }
 

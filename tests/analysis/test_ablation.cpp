@@ -99,6 +99,73 @@ TEST_P(InterventionPath, EqualsIclOfFullPasses) {
   }
 }
 
+// Models with MLPs, sequential and parallel blocks, with biases: every head and every MLP layer
+// (zeroed, mean-replaced) against full passes with that intervention; the last block's variants
+// take the window-rows path.
+class MlpAblationPath : public ::testing::TestWithParam<std::tuple<Normalization, bool>> {};
+
+TEST_P(MlpAblationPath, EqualsIclOfFullPasses) {
+  set_num_threads(1);
+  Config c = model_config(2, Positions::standard, std::get<0>(GetParam()));
+  c.d_mlp = 10;
+  c.parallel_attn_mlp = std::get<1>(GetParam());
+  c.biases = true;
+  const Params<double> p = test::random_params<double>(c, 4);
+  const std::vector<int32_t> windows = test::random_windows(N, W - 1, c.d_vocab, 9);
+  const IclPositions pos = positions();
+  // The ablation's passes stop at the late window's end, and a mean is over a batch's rows: one
+  // batch of every sequence, cut where the ablation cuts, is the same computation.
+  const int64_t seq = pos.late_window.last + 1;
+  std::vector<int32_t> cut;
+  for (int b = 0; b < N; ++b) cut.insert(cut.end(), windows.begin() + b * W, windows.begin() + b * W + seq + 1);
+  auto icl_of = [&](const Activations<double>& a) {
+    double s = 0;
+    for (int b = 0; b < N; ++b) {
+      double e = 0, l = 0;
+      for (int64_t i = pos.early_window.first; i <= pos.early_window.last; ++i) e += a.loss[size_t(b * seq + i)];
+      for (int64_t i = pos.late_window.first; i <= pos.late_window.last; ++i) l += a.loss[size_t(b * seq + i)];
+      s += l / double(pos.late_window.size()) - e / double(pos.early_window.size());
+    }
+    return s / N;
+  };
+  Activations<double> clean(c, N, seq);
+  clean.set_windows(cut.data());
+  forward(p, clean);
+  auto ablated_icl = [&](const Interventions<double>& iv) {
+    Activations<double> a(c, N, seq);
+    a.set_windows(cut.data());
+    forward(p, a, &iv);
+    return icl_of(a) - icl_of(clean);
+  };
+  for (AblationKind kind : {AblationKind::pattern_preserving, AblationKind::full}) {
+    const HeadAblationIcl r = ablate_heads_icl(p, windows, N, W, pos, kind, N);
+    EXPECT_NEAR(r.clean_icl, icl_of(clean), 1e-12);
+    Interventions<double> iv;
+    if (kind == AblationKind::pattern_preserving) iv.freeze_patterns = &clean;
+    for (int l = 0; l < 2; ++l) {
+      for (int h = 0; h < c.n_heads; ++h) {
+        iv.ablate = {{l, h, HeadAblation::Kind::zero}};
+        EXPECT_NEAR(r.delta_icl(l, h), ablated_icl(iv), 1e-12) << to_string(kind) << " " << l << "." << h;
+      }
+      iv.ablate.clear();
+      for (auto k : {HeadAblation::Kind::zero, HeadAblation::Kind::mean}) {
+        iv.ablate_mlp = {{l, k}};
+        EXPECT_NEAR(r.mlp_delta_icl(k)[size_t(l)], ablated_icl(iv), 1e-12) << "MLP " << l;
+        EXPECT_GT(std::abs(r.mlp_delta_icl(k)[size_t(l)]), 1e-6) << "an MLP that changes nothing tests nothing";
+      }
+      iv.ablate_mlp.clear();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Blocks, MlpAblationPath,
+                         ::testing::Combine(::testing::Values(Normalization::none, Normalization::LN),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) == Normalization::LN ? "LN" : "none") +
+                                  (std::get<1>(info.param) ? "_parallel" : "_sequential");
+                         });
+
 INSTANTIATE_TEST_SUITE_P(Normalizations, InterventionPath,
                          ::testing::Values(Normalization::none, Normalization::LN),
                          [](const auto& info) { return to_string(info.param) == "null" ? std::string("none") : to_string(info.param); });
