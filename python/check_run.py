@@ -23,8 +23,7 @@ def main(run_dir: str) -> None:
     with open(os.path.join(run_dir, "config.json")) as f:
         config = json.load(f)
     m = config["model"]
-    cfg = ref.Config(m["n_layers"], m["n_heads"], m["d_model"], m["d_head"], m["n_ctx"], m["d_vocab"],
-                     m["positional_embedding_type"], m["normalization_type"])
+    cfg = ref.Config.from_run_config(m)
     with open(os.path.join(run_dir, "eval", "snapshots.json")) as f:
         steps = json.load(f)["steps"]
     path = os.path.join(run_dir, "snapshots", "%09d.safetensors" % steps[-1])

@@ -23,8 +23,7 @@ def main(run_dir: str, n: int, which: str) -> None:
     run = cs.open_run(run_dir)
     model = run.snapshot(int(which) if which.isdigit() else which)
     m = model.cfg
-    cfg = ref.Config(m["n_layers"], m["n_heads"], m["d_model"], m["d_head"], m["n_ctx"], m["d_vocab"],
-                     m["positional_embedding_type"], m["normalization_type"])
+    cfg = ref.Config.from_run_config(m)
     with open(os.path.join(run_dir, "snapshots", "%09d.safetensors" % model.step), "rb") as f:
         tensors = loads(f.read())[0]
     params = {name: torch.from_numpy(tensors[name].astype(np.float64)) for name in ref.param_names(cfg)}

@@ -10,7 +10,7 @@ implementation. Clarity wins over speed here: this is the oracle, not the engine
 """
 import json
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from typing import Dict, Optional
 
 import torch
@@ -59,6 +59,13 @@ class Config:
     @property
     def attn_only(self) -> bool:
         return self.d_mlp is None
+
+    @classmethod
+    def from_run_config(cls, m: dict) -> "Config":
+        """From the "model" section of a run's config.json (TransformerLens field names; fields this
+        model does not have, such as attn_only and eps, are derived or fixed here)."""
+        names = [f.name for f in fields(cls)]
+        return cls(**{k: m[k] for k in names if k in m})
 
     def to_json(self) -> str:
         return json.dumps(dict(asdict(self), attn_only=self.attn_only), sort_keys=True)

@@ -23,8 +23,7 @@ def snapshot_file(run_dir, step):
 def reference_cache(run_dir, step, tokens):
     """float64 forward pass of the PyTorch reference on the snapshot's file -> (logits, cache)."""
     m = json.load(open(os.path.join(run_dir, "config.json")))["model"]
-    cfg = ref.Config(m["n_layers"], m["n_heads"], m["d_model"], m["d_head"], m["n_ctx"], m["d_vocab"],
-                     m["positional_embedding_type"], m["normalization_type"])
+    cfg = ref.Config.from_run_config(m)
     tensors = snapshot_file(run_dir, step)
     params = {n: torch.from_numpy(tensors[n].astype(np.float64)) for n in ref.param_names(cfg)}
     cache = {}
@@ -72,8 +71,7 @@ def test_snapshot_by_step_or_last(run_dir):
 def test_params_are_views_of_the_snapshot_weights(run_dir):
     model = cs.open_run(run_dir).snapshot("last")
     m = model.cfg
-    cfg = ref.Config(m["n_layers"], m["n_heads"], m["d_model"], m["d_head"], m["n_ctx"], m["d_vocab"],
-                     m["positional_embedding_type"], m["normalization_type"])
+    cfg = ref.Config.from_run_config(m)
     params = model.params
     assert sorted(params) == sorted(ref.param_names(cfg))
     stored = snapshot_file(run_dir, 20)

@@ -168,10 +168,10 @@ TEST(TrainCli, RefusesBadInput) {
 }
 
 // N steps straight equal N/2 + interrupt + resume, bit for bit (same thread count).
-void check_exact_resume(int sig) {
+void check_exact_resume(int sig, const std::string& model_flags = "") {
   test::TempDir tmp;
   const std::string corpus = make_corpus(tmp);
-  const std::string args = " --corpus " + corpus + kModel + " --steps 3000 --state-every-steps 50";
+  const std::string args = " --corpus " + corpus + kModel + model_flags + " --steps 3000 --state-every-steps 50";
   const std::string straight = tmp / "straight", cut = tmp / "cut";
   ASSERT_EQ(test::run_cli("train --out " + straight + args).code, 0);
   const int status = interrupt_run("--out " + cut + args, cut, 200, sig);
@@ -194,6 +194,7 @@ void check_exact_resume(int sig) {
 TEST(TrainCli, ResumesExactlyAfterSigint) { check_exact_resume(SIGINT); }
 TEST(TrainCli, ResumesExactlyAfterSigterm) { check_exact_resume(SIGTERM); }
 TEST(TrainCli, ResumesExactlyAfterKill9) { check_exact_resume(SIGKILL); }
+TEST(TrainCli, ResumesAModelWithMlpsExactly) { check_exact_resume(SIGINT, " --d-mlp 48 --act-fn gelu --biases"); }
 
 }  // namespace
 }  // namespace cs
@@ -203,28 +204,34 @@ namespace {
 
 // The run folder opens in Python with numpy alone, and the independent PyTorch model computes the
 // same evaluation loss from the last snapshot as the engine did during training.
-TEST(TrainCli, PythonReadsTheRunAndAgreesOnTheLoss) {
+void check_python_agrees(const std::string& model_flags, const std::vector<std::string>& must_have) {
   if (std::system("/usr/bin/python3 -c 'import numpy, torch' >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "python3-numpy or python3-torch is not installed";
   test::TempDir tmp;
   const std::string corpus = make_corpus(tmp), run = tmp / "run";
-  ASSERT_EQ(test::run_cli("train --corpus " + corpus + " --out " + run + kModel +
-                          " --steps 30 --positions rotary --normalization LN").code, 0);
-  const std::string cmd = "/usr/bin/python3 " + std::string(CS_SOURCE_DIR) + "/python/check_run.py " + run;
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
-  const auto j = nlohmann::json::parse(out);
+  ASSERT_EQ(test::run_cli("train --corpus " + corpus + " --out " + run + kModel + " --steps 30" + model_flags).code, 0);
+  const auto r = test::run_command("/usr/bin/python3 " + std::string(CS_SOURCE_DIR) + "/python/check_run.py " + run +
+                                   " 2>/dev/null");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
   for (const auto& [name, shape] : j.at("expected_shapes").items())
     EXPECT_EQ(j.at("shapes").at(name), shape) << name;
-  EXPECT_TRUE(j.at("shapes").contains("unembed.b_U"));
+  for (const std::string& name : must_have) EXPECT_TRUE(j.at("shapes").contains(name)) << name;
   EXPECT_EQ(j.at("metadata").at("step"), "30");
   EXPECT_LT(j.at("max_abs_loss_diff").get<double>(), 1e-4);
   EXPECT_GT(j.at("mean_loss").get<double>(), 1.0);
+}
+
+TEST(TrainCli, PythonReadsTheRunAndAgreesOnTheLoss) {
+  check_python_agrees(" --positions rotary --normalization LN", {"unembed.b_U"});
+}
+
+// With MLP blocks (TransformerLens's names and shapes: blocks.{l}.mlp.W_in [d_model, d_mlp], ...)
+// the independent PyTorch forward reproduces the per-token losses too.
+TEST(TrainCli, PythonAgreesOnAModelWithMlps) {
+  check_python_agrees(" --d-mlp 256 --act-fn gelu_new --normalization LN --positions standard",
+                      {"blocks.0.ln2.w", "blocks.0.ln2.b", "blocks.0.mlp.W_in", "blocks.0.mlp.b_in",
+                       "blocks.0.mlp.W_out", "blocks.0.mlp.b_out", "unembed.b_U"});
 }
 
 // A learning rate far too large: the loss is not finite within a few steps. The run stops there
