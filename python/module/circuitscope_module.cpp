@@ -73,6 +73,12 @@ struct Cache {
       if (c.normalized()) k.push_back(p + "ln1.hook_normalized");
       for (const char* n : {"hook_q", "hook_k", "hook_v", "hook_pattern", "hook_z", "hook_result"})
         k.push_back(p + "attn." + n);
+      if (!c.attn_only()) {
+        k.push_back(p + "hook_attn_out");
+        if (!c.parallel_attn_mlp) k.push_back(p + "hook_resid_mid");
+        if (c.normalized()) k.push_back(p + "ln2.hook_normalized");
+        for (const char* n : {"mlp.hook_pre", "mlp.hook_post", "hook_mlp_out"}) k.push_back(p + n);
+      }
       k.push_back(p + "hook_resid_post");
     }
     if (c.normalized()) k.push_back("ln_final.hook_normalized");
@@ -107,6 +113,15 @@ struct Cache {
       if (rest == "ln1.hook_normalized" && c.normalized()) return dense(acts.normalized[l], {B, T, D});
       if (rest == "attn.hook_pattern") return dense(acts.pattern[l], {B, H, T, T});
       if (rest == "attn.hook_z") return dense(acts.z[l], {B, T, H, K});
+      if (!c.attn_only()) {
+        const py::ssize_t M = c.d_mlp;
+        if (rest == "hook_attn_out") return dense(acts.attn_out[l], {B, T, D});
+        if (rest == "hook_resid_mid" && !c.parallel_attn_mlp) return dense(acts.resid_mid[l], {B, T, D});
+        if (rest == "ln2.hook_normalized" && c.normalized()) return dense(acts.normalized2[l], {B, T, D});
+        if (rest == "mlp.hook_pre") return dense(acts.mlp_pre[l], {B, T, M});
+        if (rest == "mlp.hook_post") return dense(acts.mlp_post[l], {B, T, M});
+        if (rest == "hook_mlp_out") return dense(acts.mlp_out[l], {B, T, D});
+      }
       // q, k and v sit side by side in one [B, T, 3, H, K] buffer.
       for (int slot = 0; slot < 3; ++slot)
         if (rest == std::string("attn.hook_") + "qkv"[slot])

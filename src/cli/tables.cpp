@@ -82,6 +82,9 @@ void print(const analysis::PathsReport& r) {
     const auto& v = pe.virtual_heads[i];
     std::printf("virtual head %d.%d -> %d.%d: %+.4f nats\n", v.layer1, v.head1, v.layer2, v.head2, v.importance);
   }
+  for (size_t l = 0; l < pe.mlp_term.size(); ++l)
+    std::printf("MLP %zu  %+.4f   %+.4f  (its frozen output's own path; with every head that reads it)\n", l,
+                pe.mlp_term[l], pe.mlp_all_terms[l]);
   if (!pe.virtual_heads_note.empty()) std::printf("virtual heads: %s\n", pe.virtual_heads_note.c_str());
   std::printf("-> %s (%.1f s)\n", file_name(File::paths).c_str(), r.seconds);
 }
@@ -96,6 +99,10 @@ void print(const analysis::AblationReport& r) {
               last.clean_icl);
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) std::printf("%d.%-3d  %+.3f\n", l, h, last.delta_icl(l, h));
+  if (!last.mlp_zero_icl.empty())
+    for (int l = 0; l < L; ++l)
+      std::printf("MLP %d  %+.3f (zero)  %+.3f (mean)\n", l, last.mlp_delta_icl(HeadAblation::Kind::zero)[size_t(l)],
+                  last.mlp_delta_icl(HeadAblation::Kind::mean)[size_t(l)]);
   std::printf("-> %s, %s, %s.{svg,png}\n", file_name(File::ablation_icl).c_str(),
               file_name(File::ablation_icl_array).c_str(), file_name(File::ablation_icl_picture).c_str());
 }

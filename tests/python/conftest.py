@@ -15,6 +15,11 @@ VARIANTS = {
     "shortformer": [],
     "standard-LN": ["--positions", "standard", "--normalization", "LN"],
     "rotary-LNPre": ["--positions", "rotary", "--normalization", "LNPre"],
+    # MLP blocks: sequential with biases, and parallel with partial rotary.
+    "mlp-gelu-LN": ["--d-mlp", "32", "--act-fn", "gelu", "--positions", "standard", "--normalization", "LN",
+                    "--biases"],
+    "mlp-parallel-rotary": ["--d-mlp", "24", "--act-fn", "gelu_new", "--parallel-attn-mlp", "--positions",
+                            "rotary", "--rotary-dim", "4", "--normalization", "LNPre"],
 }
 
 

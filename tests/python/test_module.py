@@ -186,6 +186,11 @@ def test_matches_the_pytorch_reference(variant_run_dir):
         np.testing.assert_allclose(cache[name], theirs[0], rtol=0, atol=1e-4, err_msg=name)
         compared += 1
     assert compared >= 14, compared
+    if not run.config["model"]["attn_only"]:
+        mlp_hooks = [n for n in cache.keys() if "mlp" in n or "attn_out" in n or "resid_mid" in n or "ln2" in n]
+        assert "blocks.1.mlp.hook_post" in mlp_hooks and "blocks.0.hook_mlp_out" in mlp_hooks
+        for name in mlp_hooks:
+            np.testing.assert_allclose(cache[name], ref_cache[name][0], rtol=0, atol=1e-4, err_msg=name)
 
 
 def test_batch_of_eval_sequences_matches_the_reference(run_dir):
