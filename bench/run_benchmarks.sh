@@ -3,13 +3,13 @@
 # sgemm rate of the same shapes; writes docs/benchmarks.md. Usage: bench/run_benchmarks.sh [CONFIGS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-configs="${1:-tiny,small,tl,demo}"
+configs="${1:-tiny,small,tl,demo,demo_mlp,demo_mlp_2t,tl_mlp}"
 threads=2
 # Paired rounds per configuration: ours, then PyTorch, then ours again... This machine's speed
 # drifts by 5-15% over minutes, so two timings taken minutes apart carry that drift into their
 # ratio; each round's pair is taken within seconds, and the table gives the median round. TL-size
 # gets one round (a PyTorch step there takes over ten seconds).
-rounds_of() { case "$1" in tl) echo 1 ;; demo) echo 7 ;; *) echo 3 ;; esac; }
+rounds_of() { case "$1" in tl | tl_mlp) echo 1 ;; demo) echo 7 ;; demo_mlp*) echo 5 ;; *) echo 3 ;; esac; }
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCS_BENCH=ON > /dev/null
 cmake --build build -j2 --target bench_train_step > /dev/null
 out=$(mktemp -d)
@@ -72,7 +72,9 @@ for r in rows:
 lines += ["", "Configurations: tiny 2L d_model 64, 4x16 heads, n_ctx 256, vocab 2048, batch 16; small 2L",
           "d_model 128, 8x16, n_ctx 512, vocab 4096, batch 8; tl 2L d_model 512, 8x64, n_ctx 1024,",
           "vocab 48262, batch 4; demo 2L d_model 128, 8x16, n_ctx 256, vocab 1024, batch 4, standard",
-          "positions, LN, one thread for ours, PyTorch and sgemm alike.", "",
+          "positions, LN, one thread for ours, PyTorch and sgemm alike; demo_mlp the same with MLP blocks",
+          "(d_mlp 512, exact GELU; demo_mlp_2t on two threads); tl_mlp 2L d_model 512, 8x64, d_mlp 2048,",
+          "n_ctx 1024, vocab 48262, batch 4, standard positions, LN (TransformerLens's gelu-2l shape).", "",
           "Every round (tokens/s, ours / PyTorch = ratio):", ""]
 for c, ours, torch, ratios in rounds:
     lines.append(f"- {c}: " + "; ".join(f"{o['tokens_per_second']:,.0f} / {t['tokens_per_second']:,.0f} = {q:.2f}x"

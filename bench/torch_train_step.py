@@ -32,6 +32,14 @@ CONFIGS = {
     # The quick demo's 2-layer model (src/report/demo.cpp), which the demo trains on one thread.
     "demo": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=256, d_vocab=1024, batch=4,
                  positions="standard", ln=True, threads=1),
+    # The same with MLP blocks (the measured MLP pair's 2-layer model), on one thread and on two, and
+    # a TransformerLens-size model with MLPs (the gelu-2l shape).
+    "demo_mlp": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=256, d_vocab=1024, batch=4,
+                     positions="standard", ln=True, d_mlp=512, threads=1),
+    "demo_mlp_2t": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=256, d_vocab=1024, batch=4,
+                        positions="standard", ln=True, d_mlp=512, threads=2),
+    "tl_mlp": dict(n_layers=2, d_model=512, n_heads=8, d_head=64, n_ctx=1024, d_vocab=48262, batch=4,
+                   positions="standard", ln=True, d_mlp=2048),
 }
 
 # Runtime settings that make Debian's torch several times faster on a small machine; without them
@@ -82,6 +90,18 @@ def build(torch, c, weights=None):
     if ln:
         for layer in layers:
             layer.update(ln_w=torch.ones(D), ln_b=torch.zeros(D))
+    # MLP blocks (exact GELU), with LN2 before them in LN models.
+    M = c.get("d_mlp", 0)
+    for l, layer in enumerate(layers):
+        if not M:
+            break
+        if weights is None:
+            layer.update(W_in=rnd(D, M, std=D ** -0.5), b_in=torch.zeros(M), W_out=rnd(M, D, std=M ** -0.5),
+                         b_out=torch.zeros(D))
+        else:
+            layer.update({k: weights[f"blocks.{l}.mlp.{k}"] for k in ("W_in", "b_in", "W_out", "b_out")})
+        if ln:
+            layer.update(ln2_w=torch.ones(D), ln2_b=torch.zeros(D))
     W_E, W_pos, W_U = (t.detach().clone().requires_grad_(True) for t in (W_E, W_pos, W_U))
     layers = [{k: t.detach().clone().requires_grad_(True) for k, t in layer.items()} for layer in layers]
     ln_final = [torch.ones(D, requires_grad=True), torch.zeros(D, requires_grad=True)] if ln else []
@@ -114,6 +134,10 @@ def build(torch, c, weights=None):
             pattern = torch.softmax(scores, dim=-1)
             z = torch.bmm(pattern, v).view(Bt, H, Tt, K).transpose(1, 2).reshape(Bt, Tt, HK)
             x = x + torch.matmul(z, layer["W_O"])
+            if M:
+                m = F.layer_norm(x, (D,), layer["ln2_w"], layer["ln2_b"], 1e-5) if ln else x
+                x = x + torch.matmul(F.gelu(torch.addmm(layer["b_in"], m.reshape(-1, D), layer["W_in"])),
+                                     layer["W_out"]).view(Bt, Tt, D) + layer["b_out"]
         if ln:
             x = F.layer_norm(x, (D,), ln_final[0], ln_final[1], 1e-5)
         logits = torch.matmul(x, W_U)
@@ -170,11 +194,18 @@ def check():
     from circuitscope_ref import Config, init_params, loss_fn
 
     torch.set_default_dtype(torch.float64)
-    c = dict(n_layers=2, d_model=20, n_heads=3, d_head=7, n_ctx=9, d_vocab=23, batch=2)
-    cfg = Config(**{k: v for k, v in c.items() if k != "batch"}, positional_embedding_type="shortformer")
+    for d_mlp in (0, 11):
+        check_one(torch, Config, init_params, loss_fn, d_mlp)
+
+
+def check_one(torch, Config, init_params, loss_fn, d_mlp):
+    c = dict(n_layers=2, d_model=20, n_heads=3, d_head=7, n_ctx=9, d_vocab=23, batch=2, d_mlp=d_mlp)
+    cfg = Config(**{k: v for k, v in c.items() if k != "batch"}, positional_embedding_type="shortformer",
+                 act_fn="gelu" if d_mlp else None)
     g = torch.Generator().manual_seed(1)
     ref = {k: v.requires_grad_(True) for k, v in
-           init_params(cfg, g, dict(W_E=0.8, W_pos=0.8, W_Q=0.4, W_K=0.4, W_V=0.4, W_O=0.4, W_U=0.3)).items()}
+           init_params(cfg, g, dict(W_E=0.8, W_pos=0.8, W_Q=0.4, W_K=0.4, W_V=0.4, W_O=0.4, W_U=0.3,
+                                    W_in=0.3, W_out=0.3)).items()}
     tokens = torch.randint(c["d_vocab"], (c["batch"], c["n_ctx"] + 1), generator=g)
     ref_loss = loss_fn(cfg, ref, tokens)[2]
     ref_loss.backward()
@@ -192,6 +223,8 @@ def check():
         expected[f"{l}.W_QK"] = torch.cat([cols(f"blocks.{l}.attn.W_Q"), cols(f"blocks.{l}.attn.W_K")], dim=1)
         expected[f"{l}.W_V"] = cols(f"blocks.{l}.attn.W_V")
         expected[f"{l}.W_O"] = ref[f"blocks.{l}.attn.W_O"].grad.reshape(HK, D)
+        if d_mlp:
+            expected.update({f"{l}.{k}": ref[f"blocks.{l}.mlp.{k}"].grad for k in ("W_in", "b_in", "W_out", "b_out")})
     for k, t in named.items():
         err = (t.grad - expected[k]).abs().max().item()
         assert err < 1e-12, f"gradient of {k} differs by {err}"
