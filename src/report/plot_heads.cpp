@@ -104,7 +104,8 @@ Figure ablation_over_training_figure(const analysis::IclAblationSweep& sweep,
                                      const std::vector<int64_t>& tokens,
                                      const std::vector<double>& prefix_matching) {
   Figure f;
-  f.title = "ICL score change when each head is ablated (" + analysis::to_string(sweep.kind) + ")";
+  f.title = std::string("ICL score change when each head ") + (sweep.mlp_delta_icl.empty() ? "" : "or MLP layer ") +
+            "is ablated (" + analysis::to_string(sweep.kind) + ")";
   Axes a = over_tokens("Δ ICL score per head; colour: prefix-matching score at the last snapshot",
                        "Δ ICL (nats); > 0: the head carries in-context learning", LegendPlace::TopLeft);
   const int64_t LH = int64_t(sweep.n_layers) * sweep.n_heads, S = int64_t(tokens.size());
