@@ -192,10 +192,12 @@ nlohmann::ordered_json AblationReport::to_json() const {
       {"delta_icl", "ICL score with the head's result zeroed minus the ICL score without (nats); "
                     "positive: the head helps the model use its context"},
       {"icl_score", "mean over sequences of (mean loss over late_window - mean loss over early_window)"},
-      {"mlp_delta_icl", "models with MLPs: ICL score with the layer's MLP output (hook_mlp_out) zeroed, or "
-                        "replaced by its mean over the batch's positions, minus the ICL score without; "
-                        "patterns frozen as for the heads, every later layer recomputed"},
   };
+  if (!sweep.mlp_delta_icl.empty())
+    j["definitions"]["mlp_delta_icl"] =
+        "ICL score with the layer's MLP output (hook_mlp_out) zeroed, or replaced by its mean over the "
+        "batch's positions, minus the ICL score without; patterns as for the heads, every later layer "
+        "(MLPs included) recomputed";
   j["seconds"] = seconds;
   return j;
 }

@@ -539,13 +539,15 @@ nlohmann::ordered_json PathExpansion::to_json() const {
        "loss at order 2 with the term A^h2 A^h1 x W_OV^h1 W_OV^h2 W_U removed minus the loss at "
        "order 2"},
       {"term_sequences", "the first this many sequences give the importances"},
-      {"mlp_layers.term_importance",
-       "models with MLPs: loss at order 0 with the layer's frozen MLP output removed minus the loss "
-       "at order 0 (the output's own path to the logits)"},
-      {"mlp_layers.all_terms_importance",
-       "loss at full order with the frozen MLP output removed minus the clean loss (also every "
-       "head that reads it)"},
   };
+  if (!mlp_term.empty()) {
+    j["definitions"]["mlp_layers.term_importance"] =
+        "loss at order 0 with the layer's frozen MLP output removed minus the loss at order 0 (the "
+        "output's own path to the logits)";
+    j["definitions"]["mlp_layers.all_terms_importance"] =
+        "loss at full order with the frozen MLP output removed minus the clean loss (also every head "
+        "that reads it)";
+  }
   return j;
 }
 
