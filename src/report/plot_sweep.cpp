@@ -22,8 +22,8 @@ Figure loss_slope_figure(const std::vector<NamedRun>& runs) {
     s.y = r.loss_curve->d_loss_d_logtokens;
     a.series.push_back(s);
     if (r.icl && r.icl->phase_change)
-      a.spans.push_back({double(r.icl->phase_change->start_tokens), double(r.icl->phase_change->end_tokens), "",
-                         palette(i)});
+      a.spans.push_back(
+          {double(r.icl->phase_change->start_tokens), double(r.icl->phase_change->end_tokens), "", palette(i)});
   }
   CS_CHECK(!a.series.empty(), "no run has a training-loss curve to draw");
   f.panels = {a};
@@ -53,10 +53,11 @@ Heatmap induction_layers_heatmap(const InductionByLayer& heads) {
     for (int l = 0; l < heads.n_layers; ++l)
       h.values[size_t(r * heads.n_layers + l)] = float(heads.counts[size_t((rows - 1 - r) * heads.n_layers + l)]);
   }
+  // Colours from no head to the most any layer holds (at least one).
   h.vmin = 0;
-  h.vmax = std::max(1.0, *std::max_element(heads.counts.begin(), heads.counts.end(), [](double a, double b) {
-    return std::isnan(a) || (!std::isnan(b) && a < b);
-  }));
+  h.vmax = 1;
+  for (double c : heads.counts)
+    if (std::isfinite(c)) h.vmax = std::max(*h.vmax, c);
   h.height = std::max(260, 110 + 26 * int(rows));
   h.width = 700;
   return h;
