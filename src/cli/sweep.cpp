@@ -54,6 +54,8 @@ void add_plan(CLI::App& sweep, CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"no", "yes"}));
   cmd->add_option("--seeds", q->seeds, "seeds, a comma list")->delimiter(',')->capture_default_str();
+  cmd->footer("Train flags follow the plan's own, e.g. --corpus FILE --steps 2000 --lr 1e-3,3e-3; --out, --n-layers, "
+              "--seed, --resume and --force are the sweep's to set.");
   cmd->allow_extras();
   cmd->callback([q, mlp, cmd, &app] {
     q->mlp.clear();
