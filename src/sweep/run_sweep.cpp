@@ -105,7 +105,8 @@ void Runner::launch(size_t i) {
   ++r.sessions;
   save_sweep(s_);
   const std::string log = sweep_path(s_, File::sweep_log, r.name);
-  active_.push_back({i, start_child(o_.binary, args, log), Clock::now(), logged_step(s_, r)});
+  const int64_t first_step = logged_step(s_, r);
+  active_.push_back({i, start_child(o_.binary, args, log), Clock::now(), first_step});
   board_.started(i);
   progress_note(format("%s: %s on %d thread%s (log: %s)", r.name.c_str(), what.c_str(), r.threads,
                        r.threads == 1 ? "" : "s", log.c_str()));
@@ -119,7 +120,8 @@ void Runner::record(const Active& a, const ChildExit& e) {
   const int64_t step = logged_step(s_, r);
   if (step > a.first_step && wall > 0)
     r.tokens_per_second = double(step - a.first_step) * double(r.tokens_per_step) / wall;
-  const bool finished = e.code == 0 && run_state(s_, r) == RunState::finished;
+  const RunState state = run_state(s_, r);
+  const bool finished = e.code == 0 && state == RunState::finished;
   const bool interrupted = !finished && (e.code == 130 || e.signal == SIGINT || e.signal == SIGTERM);
   r.status = finished ? "finished" : interrupted ? "interrupted" : "failed";
   const std::string log = sweep_path(s_, File::sweep_log, r.name);
@@ -128,10 +130,11 @@ void Runner::record(const Active& a, const ChildExit& e) {
   board_.ended(a.run, finished);
   const std::string times =
       format("wall %s, CPU %s", format_duration(wall).c_str(), format_duration(e.cpu_seconds).c_str());
-  progress_note(finished      ? format("%s: finished (%s)", r.name.c_str(), times.c_str())
-                : interrupted ? format("%s: stopped at step %lld, state saved (%s)", r.name.c_str(),
-                                       static_cast<long long>(step), times.c_str())
-                              : format("%s: failed, %s", r.name.c_str(), r.note.c_str()));
+  progress_note(finished ? format("%s: finished (%s)", r.name.c_str(), times.c_str())
+                : interrupted
+                    ? format("%s: stopped at step %lld, %s (%s)", r.name.c_str(), static_cast<long long>(step),
+                             state == RunState::resumable ? "state saved" : "before it saved a state", times.c_str())
+                    : format("%s: failed, %s", r.name.c_str(), r.note.c_str()));
 }
 
 // Every run stops after its current step and saves its state; nothing new starts.
