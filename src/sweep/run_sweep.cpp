@@ -165,7 +165,7 @@ RunOutcome Runner::run() {
     board_.draw();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  board_.draw(true);
+  board_.finish();
   RunOutcome out;
   out.total = int(s_.runs.size());
   out.stopped = stopping_;

@@ -112,9 +112,9 @@ std::string SweepBoard::sweep_line() const {
                 running.size(), waiting.size(), std::isnan(eta) ? "unknown yet" : format_duration(eta).c_str());
 }
 
-void SweepBoard::draw(bool now_anyway) {
+void SweepBoard::draw() {
   const auto now = Clock::now();
-  if (!now_anyway && std::chrono::duration<double>(now - last_draw_).count() < (tty_ ? 0.5 : 10.0)) return;
+  if (std::chrono::duration<double>(now - last_draw_).count() < (tty_ ? 0.5 : 10.0)) return;
   last_draw_ = now;
   std::vector<std::string> lines;
   for (Watch& w : watching_) {
@@ -124,5 +124,7 @@ void SweepBoard::draw(bool now_anyway) {
   lines.push_back(sweep_line());
   draw_progress_lines(lines);
 }
+
+void SweepBoard::finish() { progress_note(sweep_line()); }
 
 }  // namespace cs::sweep

@@ -28,11 +28,10 @@ class SweepBoard {
 
   void started(size_t run);
   void ended(size_t run, bool finished);
-  // Redraws the lines when it is time to (or `now_anyway`), reading the running runs' metrics.
-  void draw(bool now_anyway = false);
-  // The measured rate of a run, tokens/s (0 when unknown).
-  double rate(size_t run) const { return rates_[run]; }
-  int64_t steps_done(size_t run) const { return done_[run]; }
+  // Redraws the lines when it is time to, reading the running runs' metrics.
+  void draw();
+  // The sweep's line once more, to stay on screen when the lines are gone.
+  void finish();
 
  private:
   using Clock = std::chrono::steady_clock;
