@@ -70,6 +70,66 @@ int interrupt_sweep(const std::string& dir, const std::vector<std::string>& runs
 // The machine's cores shared by two jobs, at least one each.
 const int kThreads = std::max(1, int(std::thread::hardware_concurrency()) / 2);
 
+std::string flag_after(const std::vector<std::string>& flags, const std::string& flag) {
+  for (size_t i = 0; i + 1 < flags.size(); ++i)
+    if (flags[i] == flag) return flags[i + 1];
+  return "";
+}
+
+// The run of `train` flags (a sweep's entry) trained straight into `straight` equals the sweep's,
+// bit for bit.
+void check_same_as_straight(const std::string& dir, const std::vector<std::string>& flags,
+                            const std::string& straight) {
+  std::string command = "train --threads " + std::to_string(kThreads);
+  for (size_t i = 0; i < flags.size(); ++i)
+    command += " " + (i > 0 && flags[i - 1] == "--corpus" ? dir + "/" + flags[i]
+                      : i > 0 && flags[i - 1] == "--out"  ? straight
+                                                          : flags[i]);
+  ASSERT_EQ(test::run_cli(command).code, 0);
+  const std::string run = dir + "/" + flag_after(flags, "--out");
+  const int64_t steps = std::stoll(flag_after(flags, "--steps"));
+  EXPECT_EQ(test::weights(run::RunDir(straight).snapshot_path(steps)),
+            test::weights(run::RunDir(run).snapshot_path(steps)));
+  EXPECT_EQ(io::read_npy(straight + "/eval/per_sequence_loss.npy").bytes,
+            io::read_npy(run + "/eval/per_sequence_loss.npy").bytes);
+}
+
+// `sweep report` covers every run: sweep.json's results, the page, the pictures and their data.
+void check_report(const std::string& dir, const std::vector<std::string>& runs) {
+  const auto r = test::run_cli("sweep report " + dir + " --threads 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("sweep report: 4 of 4 runs measured"), std::string::npos) << r.output;
+  const json results = read_json(dir + "/sweep.json")["results"];
+  ASSERT_EQ(results["runs"].size(), runs.size());
+  const std::string page = io::read_file(dir + "/sweep.html");
+  const io::NpyArray icl = io::read_npy(dir + "/sweep_icl.npy");
+  const size_t n = run::RunDir(dir + "/" + runs[0]).snapshot_steps().size();  // the same schedule for all
+  ASSERT_EQ(icl.shape, (std::vector<int64_t>{int64_t(runs.size()), int64_t(n), 3}));
+  const std::vector<double> values = icl.to_double();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const json& m = results["runs"][i];
+    EXPECT_EQ(m["name"], runs[i]);
+    EXPECT_TRUE(m["measured"].get<bool>()) << m.dump();
+    EXPECT_GT(m["final_loss"].get<double>(), 1.0);
+    EXPECT_LT(m["final_loss"].get<double>(), std::log(257.0));
+    // The picture's data is the run's curve: its last snapshot holds the final score.
+    EXPECT_DOUBLE_EQ(values[(i * n + n - 1) * 3 + 0], 600 * 256);
+    EXPECT_DOUBLE_EQ(values[(i * n + n - 1) * 3 + 1], m["final_icl_score"].get<double>());
+    EXPECT_NE(page.find(runs[i]), std::string::npos) << runs[i];
+  }
+  EXPECT_EQ(read_json(dir + "/sweep_induction_layers.json")["layers"], 2);
+  EXPECT_EQ(io::read_npy(dir + "/sweep_loss_slope.npy").shape[0], int64_t(runs.size()));
+  for (const char* f : {"sweep_icl", "sweep_loss_slope", "sweep_induction_layers"})
+    for (const char* ext : {".svg", ".png", ".json", ".npy"}) EXPECT_TRUE(fs::exists(dir + "/" + f + ext)) << f << ext;
+  size_t pictures = 0;
+  for (size_t at = page.find("data:image/svg+xml;base64,"); at != std::string::npos;
+       at = page.find("data:image/svg+xml;base64,", at + 1))
+    ++pictures;
+  EXPECT_EQ(pictures, 3u);
+  EXPECT_EQ(page.find("http"), std::string::npos) << "the page must open offline";
+  EXPECT_GE(results["findings"].size(), 3u);
+}
+
 TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
   test::TempDir tmp;
   const std::string dir = tmp / "sweep";
@@ -115,53 +175,10 @@ TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
     EXPECT_EQ(rd.eval_losses().n_snapshots(), int64_t(rd.snapshot_steps().size())) << name;
   }
 
-  // The stopped run went on exactly as if it had never stopped: the same run trained straight.
-  std::vector<std::string> flags = read_json(dir + "/sweep.json")["runs"][0]["train"];
+  // The stopped run went on exactly as if it had never stopped.
   for (const auto& run : after["runs"])
-    if (run["name"] == stopped) flags = run["train"].get<std::vector<std::string>>();
-  std::string straight = "train --threads " + std::to_string(kThreads);
-  for (size_t i = 0; i < flags.size(); ++i)
-    straight += " " + (i > 0 && flags[i - 1] == "--corpus" ? dir + "/" + flags[i]
-                       : i > 0 && flags[i - 1] == "--out"  ? tmp / "straight"
-                                                           : flags[i]);
-  ASSERT_EQ(test::run_cli(straight).code, 0);
-  EXPECT_EQ(test::weights(run::RunDir(tmp / "straight").snapshot_path(600)),
-            test::weights(run::RunDir(dir + "/" + stopped).snapshot_path(600)));
-  EXPECT_EQ(io::read_npy(tmp / "straight/eval/per_sequence_loss.npy").bytes,
-            io::read_npy(dir + "/" + stopped + "/eval/per_sequence_loss.npy").bytes);
-
-  r = test::run_cli("sweep report " + dir + " --threads 2");
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("sweep report: 4 of 4 runs measured"), std::string::npos) << r.output;
-  const json results = read_json(dir + "/sweep.json")["results"];
-  ASSERT_EQ(results["runs"].size(), 4u);
-  const std::string page = io::read_file(dir + "/sweep.html");
-  const io::NpyArray icl = io::read_npy(dir + "/sweep_icl.npy");
-  const size_t n = run::RunDir(dir + "/" + runs[0]).snapshot_steps().size();  // the same schedule for all
-  ASSERT_EQ(icl.shape, (std::vector<int64_t>{4, int64_t(n), 3}));
-  const std::vector<double> values = icl.to_double();
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const json& m = results["runs"][i];
-    EXPECT_EQ(m["name"], runs[i]);
-    EXPECT_TRUE(m["measured"].get<bool>()) << m.dump();
-    EXPECT_GT(m["final_loss"].get<double>(), 1.0);
-    EXPECT_LT(m["final_loss"].get<double>(), std::log(257.0));
-    // The picture's data is the run's curve: its last snapshot holds the final score.
-    EXPECT_DOUBLE_EQ(values[(i * n + n - 1) * 3 + 0], 600 * 256);
-    EXPECT_DOUBLE_EQ(values[(i * n + n - 1) * 3 + 1], m["final_icl_score"].get<double>());
-    EXPECT_NE(page.find(runs[i]), std::string::npos) << runs[i];
-  }
-  EXPECT_EQ(read_json(dir + "/sweep_induction_layers.json")["layers"], 2);
-  EXPECT_EQ(io::read_npy(dir + "/sweep_loss_slope.npy").shape[0], 4);
-  for (const char* f : {"sweep_icl", "sweep_loss_slope", "sweep_induction_layers"})
-    for (const char* ext : {".svg", ".png", ".json", ".npy"}) EXPECT_TRUE(fs::exists(dir + "/" + f + ext)) << f << ext;
-  size_t pictures = 0;
-  for (size_t at = page.find("data:image/svg+xml;base64,"); at != std::string::npos;
-       at = page.find("data:image/svg+xml;base64,", at + 1))
-    ++pictures;
-  EXPECT_EQ(pictures, 3u);
-  EXPECT_EQ(page.find("http"), std::string::npos) << "the page must open offline";
-  EXPECT_GE(results["findings"].size(), 3u);
+    if (run["name"] == stopped) check_same_as_straight(dir, run["train"], tmp / "straight");
+  check_report(dir, runs);
 }
 
 TEST(SweepCli, APrintedCommandTrainsThroughAShell) {
