@@ -450,18 +450,34 @@ CS_INSTANTIATE(float)
 CS_INSTANTIATE(double)
 #undef CS_INSTANTIATE
 
-std::optional<InductionFormation> first_induction_head(const HeadsOverTraining& h, double threshold) {
+namespace {
+
+int64_t snapshots_scored(const HeadsOverTraining& h) {
   const int64_t per_snapshot = int64_t(h.n_layers) * h.n_heads;
   CS_CHECK(per_snapshot > 0 && h.prefix_matching.size() % per_snapshot == 0,
            "heads over training: " << h.prefix_matching.size() << " prefix-matching scores for "
                                    << h.n_layers << " layers of " << h.n_heads << " heads");
-  for (int64_t s = 0; s < int64_t(h.prefix_matching.size()) / per_snapshot; ++s)
-    for (int l = 1; l < h.n_layers; ++l)
-      for (int hd = 0; hd < h.n_heads; ++hd) {
-        const double score = h.prefix_matching[(s * h.n_layers + l) * h.n_heads + hd];
-        if (score >= threshold) return InductionFormation{s, l, hd, score};
-      }
+  return int64_t(h.prefix_matching.size()) / per_snapshot;
+}
+
+}  // namespace
+
+std::optional<int64_t> first_crossing(const HeadsOverTraining& h, int layer, int head, double threshold) {
+  const int64_t n = snapshots_scored(h);
+  for (int64_t s = 0; s < n; ++s)
+    if (h.prefix_matching_at(s, layer, head) >= threshold) return s;
   return std::nullopt;
+}
+
+std::optional<InductionFormation> first_induction_head(const HeadsOverTraining& h, double threshold) {
+  snapshots_scored(h);
+  std::optional<InductionFormation> first;
+  for (int l = 1; l < h.n_layers; ++l)
+    for (int hd = 0; hd < h.n_heads; ++hd) {
+      const auto s = first_crossing(h, l, hd, threshold);
+      if (s && (!first || *s < first->snapshot)) first = InductionFormation{*s, l, hd, h.prefix_matching_at(*s, l, hd)};
+    }
+  return first;
 }
 
 }  // namespace cs::analysis

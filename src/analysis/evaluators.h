@@ -4,11 +4,13 @@
 // heads that attend by position rather than by content. Each score has a function on bare attention
 // patterns (so an ideal pattern can be checked by hand) and evaluate_heads() runs the model once
 // per probe set and scores every head. In memory only; the CLI reads and writes files.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/params.h"
@@ -135,12 +137,23 @@ struct HeadsOverTraining {
   int n_layers = 0, n_heads = 0;
   std::vector<int64_t> steps, tokens;  // filled by the caller, who knows the snapshots
   std::vector<double> prefix_matching, previous_token;
+  double prefix_matching_at(int64_t snapshot, int layer, int head) const {
+    return prefix_matching[size_t((snapshot * n_layers + layer) * n_heads + head)];
+  }
+  // A score first seen at `snapshot` arose between the training tokens of the snapshot before
+  // (of the snapshot itself when it is the first) and its own: {after, by}.
+  std::pair<int64_t, int64_t> tokens_before_and_at(int64_t snapshot) const {
+    return {tokens[size_t(std::max<int64_t>(snapshot - 1, 0))], tokens[size_t(snapshot)]};
+  }
 };
 HeadsOverTraining heads_over_training(int64_t n_snapshots,
                                       const std::function<Params<float>(int64_t)>& load,
                                       const std::vector<int32_t>& pool, int bos_id,
                                       const std::vector<int32_t>& text, int64_t n_text,
                                       int64_t text_len, const EvaluatorOptions& options);
+
+// The first snapshot at which head (layer, head) matches prefixes at or above threshold.
+std::optional<int64_t> first_crossing(const HeadsOverTraining& h, int layer, int head, double threshold);
 
 // When induction heads formed: the first snapshot at which a head that can read an earlier
 // layer's output (layer >= 1) matches prefixes at or above threshold.

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cs::cli::register_analyze(app);
   cs::cli::register_report(app);
   cs::cli::register_serve(app);
+  cs::cli::register_sweep(app);  // after train: a sweep accepts train's flags
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

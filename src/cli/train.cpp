@@ -84,8 +84,7 @@ void register_train(CLI::App& app) {
     o->rc.model.act_fn = parse_act_fn(*act);
     if (o->bytes) o->rc.model.d_vocab = 257;
     if (*tokens_budget > 0) {
-      const int64_t per_step = int64_t(o->rc.train.batch) * o->rc.model.n_ctx;
-      o->rc.train.steps = std::max<int64_t>(1, *tokens_budget / per_step);
+      o->rc.train.steps = run::steps_for_tokens(*tokens_budget, o->rc.train.batch, o->rc.model.n_ctx);
       o->given.insert("steps");
     }
     o->rc.train.warmup_steps = std::min(o->rc.train.warmup_steps, o->rc.train.steps);

@@ -1,7 +1,7 @@
 #pragma once
 // Every file circuitscope reads or writes, in one table: the only place a file name is spelled.
 // Paths are relative to the folder that holds them: a run folder (docs/run-folder.md), its token
-// folder `tokens/` (also what `tokenize --out` writes), or a demo folder. A picture is a base name
+// folder `tokens/` (also what `tokenize --out` writes), a demo folder or a sweep folder. A picture is a base name
 // written as .svg and .png. run::RunDir turns a File into a path of one run.
 #include <cstddef>
 #include <string>
@@ -29,6 +29,10 @@ enum class File {
   // Several runs compared (`icl A B`, the demo).
   icl_comparison_picture, loss_difference, loss_difference_array, loss_difference_picture,
   demo_summary,
+  // A sweep folder (`sweep`, docs/sweep.md): RUN is a run's name, VOCAB a vocabulary (v1024, bytes).
+  sweep_plan, sweep_tokens, sweep_log, sweep_html, sweep_icl_picture, sweep_icl, sweep_icl_array,
+  sweep_loss_slope_picture, sweep_loss_slope, sweep_loss_slope_array, sweep_induction_picture,
+  sweep_induction, sweep_induction_array,
 };
 
 struct FileName {
@@ -109,6 +113,20 @@ inline constexpr FileName kFiles[] = {
     {File::loss_difference_array, "icl_loss_difference.npy", "[run, point, n_ctx] per-token loss minus the first run's"},
     {File::loss_difference_picture, "icl_loss_difference", "loss difference by token index"},
     {File::demo_summary, "summary.json", "the demo's verdict"},
+
+    {File::sweep_plan, "sweep.json", "the grid, every run's train flags and status, and `sweep report`'s results"},
+    {File::sweep_tokens, "tokens-VOCAB", "the token folder the sweep's runs of one vocabulary share"},
+    {File::sweep_log, "logs/RUN.log", "what a run printed while `sweep run` trained it"},
+    {File::sweep_html, "sweep.html", "`sweep report`: every run compared on one self-contained page"},
+    {File::sweep_icl_picture, "sweep_icl", "every run's ICL score over training, phase changes shaded"},
+    {File::sweep_icl, "sweep_icl.json", "the runs, tokens, ICL scores and windows of that picture"},
+    {File::sweep_icl_array, "sweep_icl.npy", "[run, snapshot, 3] tokens, ICL score, stderr (NaN past a run's end)"},
+    {File::sweep_loss_slope_picture, "sweep_loss_slope", "every run's d loss / d ln(tokens) over training"},
+    {File::sweep_loss_slope, "sweep_loss_slope.json", "the runs, tokens and slopes of that picture"},
+    {File::sweep_loss_slope_array, "sweep_loss_slope.npy", "[run, bin, 2] tokens, d loss / d ln(tokens) (NaN past a run's end)"},
+    {File::sweep_induction_picture, "sweep_induction_layers", "induction heads per layer, per run"},
+    {File::sweep_induction, "sweep_induction_layers.json", "every run's induction heads and their layers"},
+    {File::sweep_induction_array, "sweep_induction_layers.npy", "[run, layer] induction heads (NaN past a run's depth)"},
 };
 
 constexpr const FileName& file_entry(File f) {

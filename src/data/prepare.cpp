@@ -2,16 +2,37 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "data/default_corpus.h"
+#include "data/gettext_corpus.h"
+#include "io/atomic_file.h"
 
 namespace cs::data {
 
 namespace {
 double since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// How tokens.json names the corpora mixed: "builtin: + python-source:".
+std::string corpus_label(const std::vector<std::string>& corpus) {
+  std::string label;
+  for (const auto& p : corpus) label += (label.empty() ? "" : " + ") + p;
+  return label;
+}
+
+bool holds_same_tokens(const std::string& dir, const PrepareOptions& o) {
+  if (!is_token_dir(dir)) return false;
+  const auto j = nlohmann::json::parse(io::read_file(token_dir_of(dir) + "/" + file_name(File::token_meta)), nullptr, false);
+  return j.is_object() && j.value("corpus", "") == corpus_label(o.corpus) &&
+         j.value("d_vocab", 0) == (o.bytes ? 257 : o.d_vocab) && j.value("seed", uint64_t(0)) == o.seed &&
+         j.value("eval_fraction", -1.0) == o.eval_fraction;
 }
 }  // namespace
 
@@ -28,8 +49,7 @@ PrepareResult prepare_tokens(const PrepareOptions& o, const std::string& out_dir
     r.corpus_label = default_corpus_description();
   } else {
     corpus = read_corpora(o.corpus);
-    r.corpus_label = "";
-    for (const auto& p : o.corpus) r.corpus_label += (r.corpus_label.empty() ? "" : " + ") + p;
+    r.corpus_label = corpus_label(o.corpus);
   }
   r.corpus_bytes = corpus.bytes();
   r.read_seconds = since(t0);
@@ -59,6 +79,15 @@ PrepareResult prepare_tokens(const PrepareOptions& o, const std::string& out_dir
   if (o.threads > 0) omp_set_num_threads(saved_threads);
   r.total_seconds = since(t0);
   return r;
+}
+
+std::optional<PrepareResult> prepare_tokens_once(const PrepareOptions& o, const std::string& out_dir,
+                                                 const std::function<void(const std::string&)>& log) {
+  const bool named = !o.corpus.empty() && std::all_of(o.corpus.begin(), o.corpus.end(), is_named_corpus);
+  if (named && holds_same_tokens(out_dir, o)) return std::nullopt;
+  if (log) log("tokenizing " + (o.corpus.empty() ? default_corpus_description() : corpus_label(o.corpus)));
+  std::filesystem::remove_all(out_dir);
+  return prepare_tokens(o, out_dir, log);
 }
 
 std::string summary_line(const PrepareResult& r) {

@@ -3,6 +3,7 @@
 // `train` does when given text instead of a token folder.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct PrepareResult {
 // one line per stage.
 PrepareResult prepare_tokens(const PrepareOptions& options, const std::string& out_dir,
                              const std::function<void(const std::string&)>& log = {});
+
+// The same, done once for named corpora (data/gettext_corpus.h): OUT_DIR is kept when it already
+// holds tokens of the same corpora, vocabulary, split and seed, and the result is then empty. A
+// corpus given by path may have changed since, so it is always read again (OUT_DIR replaced).
+std::optional<PrepareResult> prepare_tokens_once(const PrepareOptions& options, const std::string& out_dir,
+                                                 const std::function<void(const std::string&)>& log = {});
 
 // One line: "3338 documents (3004 training, 334 held out), 10376798 tokens, ..."
 std::string summary_line(const PrepareResult& r);

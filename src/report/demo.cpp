@@ -5,7 +5,6 @@
 #include "report/demo.h"
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -14,10 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/format.h"
 #include "core/gemm.h"
 #include "data/prepare.h"
-#include "data/tokens.h"
 #include "io/atomic_file.h"
+#include "report/demo_recipe.h"
 #include "report/demo_verdict.h"
 #include "report/html_report.h"
 #include "report/icl_runs.h"
@@ -28,34 +28,6 @@ namespace cs::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The configurations the demo trains; docs/demo.md records the sweep that chose them.
-struct DemoRecipe {
-  const char* name;
-  int d_vocab;  // BPE vocabulary (--bytes overrides it)
-  int d_model, n_heads, d_head, n_ctx, batch;
-  double lr;
-  int64_t warmup;
-  int64_t steps;
-  const char* positions;
-  const char* normalization;
-  int snapshots, n_eval;
-  std::vector<std::string> corpora;  // corpus names (docs/corpus.md)
-};
-
-// Learned positions added to the residual stream ("standard") give layer 0 a previous-token head
-// and layer 1 induction heads; Python source code mixed into the built-in corpus brings them
-// within 25 M tokens; a 1,024-token vocabulary makes each token cheaper (the unembedding was over
-// half of the model's work at 2,048) and the heads form earlier, between 13.6 M and 20 M tokens
-// depending on the seed (docs/demo.md, the sixth sweep). 24 M tokens leave the ICL score time to
-// settle after the fall; 100 log-spaced snapshots put about eight inside the stretch.
-const DemoRecipe kQuick = {"quick", 1024, 128, 8, 16, 256, 4, 3e-3, 100, 23438, "standard", "LN", 100, 128,
-                           {"builtin:", "python-source:"}};
-// The same models and data for 35 M tokens, with twice the evaluation sequences: the scores after
-// the phase change settle, and their standard errors shrink.
-const DemoRecipe kFull = {"full", 1024, 128, 8, 16, 256, 4, 3e-3, 100, 34180, "standard", "LN", 100, 256,
-                          {"builtin:", "python-source:"}};
-
 
 TrainOptions train_options(const DemoRecipe& r, const DemoOptions& a, int n_layers, const std::string& tokens,
                            const std::string& out, int threads) {
@@ -136,13 +108,6 @@ std::vector<Trained> train_both(const DemoRecipe& r, const DemoOptions& a, const
   return trained;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 // One model's report page and its part of summary.json, from its analyses.
 nlohmann::json report_model(const run::RunDir& run, const Analyses& analyses, const ModelIcl& icl) {
   std::printf("report: %s\n", write_report(run, analyses).c_str());
@@ -171,21 +136,6 @@ nlohmann::json analyse_loaded(const std::string& from, const std::string& out, c
   return {{"from", from}, {"finished", about.value("finished", "")}, {"models", models}, {"verdict", v}};
 }
 
-// The evaluation loss of the last snapshot, mean over sequences and positions: one batch's
-// training loss, what the trainer ends on, is too noisy to compare models by.
-double final_eval_loss(const RunResult& r) {
-  const int64_t n_ctx = r.icl.n_ctx;
-  double sum = 0;
-  for (int64_t i = 0; i < n_ctx; ++i) sum += r.per_token[r.per_token.size() - size_t(n_ctx) + size_t(i)];
-  return sum / double(n_ctx);
-}
-
-bool same_tokens(const std::string& dir, const std::string& corpus_label, int d_vocab, uint64_t seed) {
-  if (!data::is_token_dir(dir)) return false;
-  const auto j = nlohmann::json::parse(io::read_file(dir + "/" + file_name(File::token_meta)));
-  return j.value("corpus", "") == corpus_label && j.value("d_vocab", 0) == d_vocab && j.value("seed", uint64_t(0)) == seed;
-}
-
 // The demo's token folder. Tokens are reused across demo runs when they came from the same named
 // corpora, vocabulary and seed; a corpus given by path may have changed, so it is always read again.
 std::string demo_tokens(const DemoRecipe& r, const DemoOptions& a) {
@@ -196,13 +146,7 @@ std::string demo_tokens(const DemoRecipe& r, const DemoOptions& a) {
   prep.d_vocab = r.d_vocab;
   prep.seed = a.seed;
   prep.threads = a.threads;
-  std::string label;
-  for (const auto& c : prep.corpus) label += (label.empty() ? "" : " + ") + c;
-  if (!a.corpus.empty() || !same_tokens(tokens, label, a.bytes ? 257 : r.d_vocab, a.seed)) {
-    std::fprintf(stderr, "demo: tokenizing %s\n", label.c_str());
-    fs::remove_all(tokens);
-    data::prepare_tokens(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
-  }
+  data::prepare_tokens_once(prep, tokens, [](const std::string& line) { std::fprintf(stderr, "demo: %s\n", line.c_str()); });
   return tokens;
 }
 
@@ -211,7 +155,7 @@ std::string demo_tokens(const DemoRecipe& r, const DemoOptions& a) {
 void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
   const DemoOptions& a = options;
   const auto t0 = std::chrono::steady_clock::now();
-  const DemoRecipe& r = a.full ? kFull : kQuick;
+  const DemoRecipe& r = demo_recipe(a.full);
   const bool load = !a.pretrained.empty();
   CS_CHECK(!load || fs::exists(a.pretrained + "/" + file_name(File::demo_summary)),
            "--pretrained " << a.pretrained << ": no summary.json there (a folder written by scripts/ship-demo.sh)");
@@ -236,7 +180,7 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
     const TrainResult& t = trained[i].result;
     const Analyses analyses = trained[i].analyses ? *trained[i].analyses : analyze(dirs[i], over_training());
     nlohmann::json m = report_model(run::RunDir(dirs[i]), analyses, model_icl(results[i].icl));
-    m["final_loss"] = final_eval_loss(results[i]);
+    m["final_loss"] = final_eval_loss(results[i].per_token, results[i].icl.n_ctx);
     m["final_train_loss"] = t.final_loss;
     m["wall_seconds"] = t.wall_seconds;
     m["tokens_per_second"] = t.tokens_per_second;

@@ -15,12 +15,13 @@ namespace {
 nlohmann::json induction_formation(const analysis::HeadsOverTraining& h, double threshold) {
   const auto f = analysis::first_induction_head(h, threshold);
   if (!f) return nullptr;
+  const auto [after, by] = h.tokens_before_and_at(f->snapshot);
   return {{"layer", f->layer},
           {"head", f->head},
           {"prefix_matching", f->prefix_matching},
           {"threshold", threshold},
-          {"after_tokens", h.tokens[size_t(std::max<int64_t>(f->snapshot - 1, 0))]},
-          {"by_tokens", h.tokens[size_t(f->snapshot)]}};
+          {"after_tokens", after},
+          {"by_tokens", by}};
 }
 
 // Whether the crossing interval overlaps the phase-change window.

@@ -11,45 +11,13 @@
 #include "analysis/evaluators.h"
 #include "core/format.h"
 #include "report/plot.h"
+#include "report/sentences.h"
 
 namespace cs::report {
 
 namespace {
 
-
 std::string name(int layer, int head) { return format("%d.%d", layer, head); }
-
-std::string tokens_text(double t) { return format_si(t); }
-
-// "0.20–0.23", or "0.23" when both ends print alike.
-std::string range_text(double lo, double hi, const char* format) {
-  const std::string a = cs::format(format, lo), b = cs::format(format, hi);
-  return a == b ? a : a + (format[1] == '+' ? " to " : "–") + b;
-}
-
-// Nats with enough decimals that a small effect does not print as zero: 0.16, 0.034, 0.0036.
-int nats_decimals(double v) { return std::abs(v) >= 0.095 ? 2 : std::abs(v) >= 0.0095 ? 3 : 4; }
-std::string nats_text(double v) { return format("%.*f", nats_decimals(v), v); }
-std::string signed_text(double v) { return format("%+.*f", nats_decimals(v), v); }
-// An ICL score: two decimals, as its standard error rarely allows more.
-std::string score_text(double v) { return format("%+.2f", v); }
-
-// printf's hyphen before a number, as a minus sign; hyphens inside words ("previous-token") stay.
-std::string typeset_minus(std::string s) {
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    const bool starts = i == 0 || s[i - 1] == ' ' || s[i - 1] == '(' || s[i - 1] == '/';
-    if (s[i] == '-' && starts && (std::isdigit((unsigned char)s[i + 1]) || s[i + 1] == '.')) s.replace(i, 1, "−");
-  }
-  return s;
-}
-
-std::string joined(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string s;
-  for (size_t i = 0; i < parts.size(); ++i) s += (i ? sep : "") + parts[i];
-  return s;
-}
-
-std::string plural(size_t n, const char* one, const char* many) { return n == 1 ? one : many; }
 
 struct HeadValue {
   int layer = 0, head = 0;
@@ -178,8 +146,8 @@ void formation_finding(const FindingInputs& in, size_t n_induction, std::vector<
                    anchor::heads_over_training});
     return;
   }
-  const double by = double(over->tokens[size_t(f->snapshot)]);
-  const double after = double(over->tokens[size_t(std::max<int64_t>(f->snapshot - 1, 0))]);
+  const auto [after_tokens, by_tokens] = over->tokens_before_and_at(f->snapshot);
+  const double after = double(after_tokens), by = double(by_tokens);
   std::string when = f->snapshot == 0
                          ? format("%s were there from the first scored snapshot (%s tokens)", they,
                                tokens_text(by).c_str())
@@ -407,10 +375,9 @@ void probe_findings(const FindingInputs& in, std::vector<Finding>& out) {
 }  // namespace
 
 std::string head_list(const std::vector<std::pair<int, int>>& heads) {
-  std::string s;
-  for (size_t i = 0; i < heads.size(); ++i)
-    s += (i == 0 ? "" : i + 1 == heads.size() ? " and " : ", ") + name(heads[i].first, heads[i].second);
-  return s;
+  std::vector<std::string> names;
+  for (const auto& [layer, head] : heads) names.push_back(name(layer, head));
+  return listed(names);
 }
 
 std::vector<std::pair<int, int>> induction_heads(const analysis::HeadsReport& heads) {

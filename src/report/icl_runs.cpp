@@ -146,6 +146,13 @@ void write_loss_difference(const std::vector<RunResult>& runs, const std::vector
 
 }  // namespace
 
+double final_eval_loss(std::span<const float> per_token, int64_t n_ctx) {
+  CS_CHECK(n_ctx > 0 && per_token.size() >= size_t(n_ctx), "no evaluated snapshot to take the final loss of");
+  double sum = 0;
+  for (int64_t i = 0; i < n_ctx; ++i) sum += per_token[per_token.size() - size_t(n_ctx) + size_t(i)];
+  return sum / double(n_ctx);
+}
+
 std::vector<RunResult> run_icl(const IclArgs& args) {
   analysis::IclOptions options;
   if (!args.early_window.empty())

@@ -2,8 +2,9 @@
 // The in-context-learning analysis of whole run folders (docs/icl.md): reads each run's
 // eval/per_sequence_loss.npy, eval/snapshots.json and metrics.jsonl, writes analysis/icl.json,
 // icl_score.npy and the pictures; with several runs, the comparison plot. Used by `icl` and `demo`.
-#include <optional>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct RunResult {
   std::optional<analysis::LossCurveAnalysis> curve;
   std::vector<float> per_token;  // [n_snapshots, n_ctx], the mean over evaluation sequences
 };
+
+// The evaluation loss of the last snapshot, mean over sequences and positions, from the per-token
+// loss matrix [n_snapshots, n_ctx]: one batch's training loss, what the trainer ends on, is too
+// noisy to compare models by.
+double final_eval_loss(std::span<const float> per_token, int64_t n_ctx);
 
 // Analyses every run, prints a table on stdout and returns the results.
 std::vector<RunResult> run_icl(const IclArgs& args);

@@ -92,6 +92,8 @@ struct Heatmap {
   std::vector<double> x, y;
   Scale x_scale = Scale::Linear, y_scale = Scale::Linear;
   std::optional<double> vmin, vmax;  // colour range; default: the finite values' min and max
+  // A name per column or row (e.g. runs), written at its centre instead of numeric ticks.
+  std::vector<std::string> x_names, y_names;
   int width = 900, height = 600;
 };
 

@@ -135,8 +135,8 @@ Ticks ticks_for(double lo, double hi, Scale scale, int target) {
 void draw_axes(cairo_t* cr, const Frame& f, const std::string& title, const std::string& x_label,
                const std::string& y_label, bool grid) {
   const Color ink{0.15, 0.15, 0.15};
-  const Ticks xt = ticks_for(f.x_lo, f.x_hi, f.x_scale, std::max(2, int(f.width / 90)));
-  const Ticks yt = ticks_for(f.y_lo, f.y_hi, f.y_scale, std::max(2, int(f.height / 60)));
+  const Ticks xt = f.x_ticks ? *f.x_ticks : ticks_for(f.x_lo, f.x_hi, f.x_scale, std::max(2, int(f.width / 90)));
+  const Ticks yt = f.y_ticks ? *f.y_ticks : ticks_for(f.y_lo, f.y_hi, f.y_scale, std::max(2, int(f.height / 60)));
   cairo_set_line_width(cr, 1);
   if (grid) {
     set_color(cr, {0.9, 0.9, 0.9});
@@ -171,7 +171,7 @@ void draw_axes(cairo_t* cr, const Frame& f, const std::string& title, const std:
   set_font(cr, 12);
   text(cr, x_label, f.left + f.width / 2, f.top + f.height + 36, Align::Center);
   cairo_save(cr);
-  cairo_translate(cr, f.left - 58, f.top + f.height / 2);
+  cairo_translate(cr, f.left - f.y_label_gap, f.top + f.height / 2);
   cairo_rotate(cr, -M_PI / 2);
   text(cr, y_label, 0, 0, Align::Center);
   cairo_restore(cr);

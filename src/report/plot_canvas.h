@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "report/plot.h"
@@ -21,6 +22,9 @@ struct Frame {
   double left = 0, top = 0, width = 0, height = 0;
   double x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;
   Scale x_scale = Scale::Linear, y_scale = Scale::Linear;
+  // Ticks to draw instead of those the axis range gives (e.g. names of heatmap rows).
+  std::optional<Ticks> x_ticks, y_ticks;
+  double y_label_gap = 58;  // from the frame's left edge to the centre of the y label
 
   double px(double x) const;
   double py(double y) const;

@@ -166,10 +166,23 @@ std::string render(const Heatmap& h, Format format) {
                        << " row centres for " << h.rows << "x" << h.cols);
   CS_CHECK(h.width >= 300 && h.height >= 200,
            "heatmap '" << h.title << "' is too small: " << h.width << "x" << h.height);
+  CS_CHECK((h.x_names.empty() || int64_t(h.x_names.size()) == h.cols) &&
+               (h.y_names.empty() || int64_t(h.y_names.size()) == h.rows),
+           "heatmap '" << h.title << "' names " << h.x_names.size() << " columns and " << h.y_names.size()
+                       << " rows of " << h.cols << " and " << h.rows);
   const Cells xc = cells_of(h.x, h.x_scale, "column"), yc = cells_of(h.y, h.y_scale, "row");
   const auto [lo, hi] = value_range(h);
   Frame f;
   f.left = 80;
+  if (!h.x_names.empty()) f.x_ticks = Ticks{h.x, h.x_names};
+  if (!h.y_names.empty()) {
+    // Room for the longest name at the tick labels' size (about 6.5 pixels a character).
+    size_t longest = 0;
+    for (const std::string& n : h.y_names) longest = std::max(longest, n.size());
+    f.y_label_gap = std::max(f.y_label_gap, 24 + 6.5 * double(longest));
+    f.left = std::max(f.left, f.y_label_gap + 22);
+    f.y_ticks = Ticks{h.y, h.y_names};
+  }
   f.top = 40;
   f.width = h.width - f.left - 120;  // room for the colour bar and its label
   f.height = h.height - f.top - 56;

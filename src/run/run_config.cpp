@@ -1,5 +1,6 @@
 #include "run/run_config.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -64,6 +65,11 @@ std::string new_run_id() {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(a ^ (b * 0x9E3779B97F4A7C15ull)));
   return buf;
+}
+
+int64_t steps_for_tokens(int64_t tokens, int batch, int n_ctx) {
+  const int64_t per_step = int64_t(batch) * n_ctx;
+  return per_step > 0 ? std::max<int64_t>(1, tokens / per_step) : 1;
 }
 
 }  // namespace cs::run

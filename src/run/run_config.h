@@ -40,4 +40,8 @@ RunConfig run_config_from_json(const nlohmann::json& j);
 
 std::string new_run_id();
 
+// The steps that train about `tokens` tokens at batch x n_ctx tokens per step (at least one):
+// what `train --tokens` sets --steps to.
+int64_t steps_for_tokens(int64_t tokens, int batch, int n_ctx);
+
 }  // namespace cs::run

@@ -22,7 +22,7 @@ TEST(Files, EveryFileHasOneRowAndOnePath) {
     EXPECT_TRUE(paths.insert(e.path).second) << e.path << " names two files";
     EXPECT_EQ(cs::file_name(e.file), e.path);
   }
-  EXPECT_EQ(seen.size(), size_t(int(cs::File::demo_summary) + 1)) << "a File without a row";
+  EXPECT_EQ(seen.size(), size_t(int(cs::File::sweep_induction_array) + 1)) << "a File without a row";
 }
 
 // The base name of every table entry with an extension (folders and picture bases are common words).
