@@ -1,0 +1,161 @@
+// The byte-level BPE readers: a Pythia-like layout (BOS at id 0, added tokens after the
+// vocabulary), and files they must refuse with one clear line.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../io/temp_dir.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "data/tokenizer.h"
+#include "io/atomic_file.h"
+
+namespace {
+
+using nlohmann::json;
+
+const std::string kDir = std::string(CS_TEST_DATA) + "/bpe";
+
+json test_tokenizer() { return json::parse(cs::io::read_file(kDir + "/tokenizer.json")); }
+
+// The cs::Error that F throws; a test failure when it throws nothing or something else.
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const cs::Error& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "not one line: " << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no cs::Error";
+  return "";
+}
+
+// The cs::Error of loading the test tokenizer.json after CHANGE.
+std::string hf_error(const std::function<void(json&)>& change) {
+  cs::test::TempDir tmp;
+  json j = test_tokenizer();
+  change(j);
+  cs::test::write_bytes(tmp / "tokenizer.json", j.dump());
+  return error_of([&] { cs::data::load_hf_tokenizer(tmp / "tokenizer.json"); });
+}
+
+#define EXPECT_MENTIONS(message, fragment) \
+  EXPECT_NE((message).find(fragment), std::string::npos) << (message)
+
+// Pythia's layout: <|endoftext|> is id 0 and added tokens (whitespace runs) follow the vocabulary.
+// Added tokens with normalized false are found before the others, as Hugging Face does.
+TEST(ByteLevelBpeFiles, PythiaLayoutWithAddedTokensAfterTheVocabulary) {
+  json j = test_tokenizer();
+  json& vocab = j["model"]["vocab"];
+  for (auto& [token, id] : vocab.items()) id = (id.get<int>() + 1) % 609;
+  auto added = [](int id, const std::string& content, bool normalized) {
+    return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false},
+                {"rstrip", false}, {"normalized", normalized}, {"special", !normalized}};
+  };
+  j["added_tokens"] = {added(0, "<|endoftext|>", false), added(609, "    ", true), added(610, "   ", true),
+                       added(611, "ca", true), added(612, "at", false)};
+  cs::test::TempDir tmp;
+  cs::test::write_bytes(tmp / "tokenizer.json", j.dump());
+  const auto t = cs::data::load_hf_tokenizer(tmp / "tokenizer.json");
+  EXPECT_EQ(t->d_vocab(), 613);
+  EXPECT_EQ(t->bos_id(), 0);
+  const int32_t x = vocab["x"].get<int32_t>(), y = vocab["y"].get<int32_t>(), c = vocab["c"].get<int32_t>();
+  EXPECT_EQ(t->encode("x    y   x<|endoftext|>"), (std::vector<int32_t>{x, 609, y, 610, x, 0}));
+  // "at" (normalized false) is found first, so "ca" never is: c, at.
+  EXPECT_EQ(t->encode("cat"), (std::vector<int32_t>{c, 612}));
+  EXPECT_EQ(t->decode({0, x, 609, y, 612}), "x    yat");
+  EXPECT_EQ(t->piece(609), "    ");
+  // Text without the added strings gives the reference ids, each one up.
+  const std::vector<int32_t> reference = {67, 274, 271};  // "don't"
+  std::vector<int32_t> moved;
+  for (int32_t id : reference) moved.push_back(id + 1);
+  EXPECT_EQ(t->encode("don't"), moved);
+}
+
+TEST(ByteLevelBpeFiles, MissingOrMalformedFiles) {
+  cs::test::TempDir tmp;
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_hf_tokenizer(tmp / "none.json"); }), "file not found");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_gpt2_tokenizer(kDir + "/vocab.json", tmp / "none.txt"); }),
+                  "file not found");
+  cs::test::write_bytes(tmp / "bad.json", R"({"model": {"vocab": )");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_hf_tokenizer(tmp / "bad.json"); }), "bad.json: not valid JSON");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_gpt2_tokenizer(tmp / "bad.json", kDir + "/merges.txt"); }),
+                  "bad.json: not valid JSON");
+  // Through load_tokenizer: a tokenizer.json that is neither the bytes note nor Hugging Face's.
+  cs::test::write_bytes(tmp / "run/tokenizer.json", R"({"vocab": {}})");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_tokenizer(tmp / "run"); }),
+                  "expected {\"type\": \"bytes\"} or a Hugging Face tokenizer");
+}
+
+TEST(ByteLevelBpeFiles, MergesOfUnknownTokensOrMalformedMerges) {
+  cs::test::TempDir tmp;
+  const std::string merges = cs::io::read_file(kDir + "/merges.txt");
+  cs::test::write_bytes(tmp / "unknown.txt", merges + "Ġzebra s\n");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_gpt2_tokenizer(kDir + "/vocab.json", tmp / "unknown.txt"); }),
+                  "merge 353 ('Ġzebra' 's'): 'Ġzebra' is not in the vocabulary");
+  cs::test::write_bytes(tmp / "join.txt", merges + "x y\n");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_gpt2_tokenizer(kDir + "/vocab.json", tmp / "join.txt"); }),
+                  "merge 353 ('x' 'y'): 'xy' is not in the vocabulary");
+  cs::test::write_bytes(tmp / "line.txt", "#version: 0.2\nh e\nabc\n");
+  EXPECT_MENTIONS(error_of([&] { cs::data::load_gpt2_tokenizer(kDir + "/vocab.json", tmp / "line.txt"); }),
+                  "line.txt line 3: expected two tokens separated by one space");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["merges"].push_back({"NOT_A_TOKEN", "s"}); }),
+                  "'NOT_A_TOKEN' is not in the vocabulary");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["merges"][0] = "h e x"; }),
+                  "model.merges[0] must be \"a b\" or [\"a\", \"b\"], got \"h e x\"");
+}
+
+TEST(ByteLevelBpeFiles, ComponentsThatWouldNotReproduceTheTokenizerAreNamed) {
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["type"] = "WordPiece"; }),
+                  "model type WordPiece is not supported (only BPE)");
+  EXPECT_MENTIONS(hf_error([](json& j) { 
+                    j["model"].erase("merges");
+                    j["model"].erase("type");
+                  }),
+                  "model type (none) is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["normalizer"] = {{"type", "NFKC"}}; }),
+                  "normalizer NFKC is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["normalizer"] = {{"type", "NFC"}}; }),
+                  "normalizer NFC is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["pre_tokenizer"] = {{"type", "Metaspace"}}; }),
+                  "pre_tokenizer Metaspace is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) {
+                    j["pre_tokenizer"] = {{"type", "Sequence"},
+                                          {"pretokenizers", {{{"type", "Split"}}, j["pre_tokenizer"]}}};
+                  }),
+                  "pre_tokenizer Sequence [Split, ByteLevel] is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["pre_tokenizer"]["add_prefix_space"] = true; }),
+                  "add_prefix_space is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["decoder"] = {{"type", "WordPiece"}}; }),
+                  "decoder WordPiece is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["dropout"] = 0.1; }), "model.dropout is not supported");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["added_tokens"][0]["lstrip"] = true; }),
+                  "added token \"<|endoftext|>\": single_word, lstrip and rstrip are not supported");
+}
+
+TEST(ByteLevelBpeFiles, VocabulariesWithGapsRepeatsOrMissingTokens) {
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["vocab"]["Ġthe"] = 5000; }),
+                  "token 'Ġthe' has id 5000, but the ids of 609 tokens must run from 0 to 608");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["vocab"]["Ġthe"] = 0; }), "id 0 is given to both");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["model"]["vocab"]["Ġthe"] = "x"; }), "model.vocab: id of \"Ġthe\"");
+  EXPECT_MENTIONS(hf_error([](json& j) {
+                    json& vocab = j["model"]["vocab"];
+                    vocab["Ġzebra"] = vocab["Ā"];  // byte 0's id, so the ids keep no gap
+                    vocab.erase("Ā");
+                  }),
+                  "no token for byte 0x00 ('Ā')");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["added_tokens"][0]["id"] = 5; }),
+                  "added token '<|endoftext|>' has id 5, which the vocabulary gives to");
+  EXPECT_MENTIONS(hf_error([](json& j) { j["added_tokens"][0]["id"] = 700; }),
+                  "added token '<|endoftext|>' has id 700, but the next free id is 609");
+  EXPECT_MENTIONS(hf_error([](json& j) {
+                    j["added_tokens"] = json::array();
+                    j["model"]["vocab"].erase("<|endoftext|>");
+                  }),
+                  "no <|endoftext|> token, which circuitscope needs as BOS");
+}
+
+}  // namespace
