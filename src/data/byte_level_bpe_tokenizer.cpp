@@ -12,6 +12,7 @@
 #include "data/bpe_spec.h"
 #include "data/byte_level.h"
 #include "data/gpt2_pretokenizer.h"
+#include "data/piece_cache.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
 
@@ -134,7 +135,7 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
       }
       pieces.clear();
       pre_tokenizer_.split(s.text, pieces);
-      for (std::string_view p : pieces) merger_.encode(p, out);
+      for (std::string_view p : pieces) encode_piece(p, out);
     }
     return out;
   }
@@ -156,6 +157,13 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   }
 
  private:
+  void encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
+    if (cache_.find(piece, out)) return;
+    const size_t from = out.size();
+    merger_.encode(piece, out);
+    cache_.insert(piece, std::vector<int32_t>(out.begin() + std::ptrdiff_t(from), out.end()));
+  }
+
   size_t check(int32_t id) const {
     CS_CHECK(id >= 0 && id < d_vocab(),
              "token id " << id << " is outside the vocabulary [0, " << d_vocab() << ")");
@@ -168,6 +176,7 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   AddedTokenFinder added_;
   Gpt2PreTokenizer pre_tokenizer_;
   BpeMerger merger_;
+  PieceCache cache_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../io/temp_dir.h"
@@ -45,34 +46,58 @@ std::string hf_error(const std::function<void(json&)>& change) {
 #define EXPECT_MENTIONS(message, fragment) \
   EXPECT_NE((message).find(fragment), std::string::npos) << (message)
 
-// Pythia's layout: <|endoftext|> is id 0 and added tokens (whitespace runs) follow the vocabulary.
-// Added tokens with normalized false are found before the others, as Hugging Face does.
-TEST(ByteLevelBpeFiles, PythiaLayoutWithAddedTokensAfterTheVocabulary) {
+// Pythia's layout: <|endoftext|> is id 0 and added tokens (whitespace runs) follow the vocabulary;
+// every other token is one id up from the test tokenizer's. Written into DIR.
+std::unique_ptr<cs::data::Tokenizer> pythia_layout(const cs::test::TempDir& dir) {
   json j = test_tokenizer();
-  json& vocab = j["model"]["vocab"];
-  for (auto& [token, id] : vocab.items()) id = (id.get<int>() + 1) % 609;
+  for (auto& [token, id] : j["model"]["vocab"].items()) id = (id.get<int>() + 1) % 609;
   auto added = [](int id, const std::string& content, bool normalized) {
     return json{{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false},
                 {"rstrip", false}, {"normalized", normalized}, {"special", !normalized}};
   };
   j["added_tokens"] = {added(0, "<|endoftext|>", false), added(609, "    ", true), added(610, "   ", true),
                        added(611, "ca", true), added(612, "at", false)};
+  cs::test::write_bytes(dir / "tokenizer.json", j.dump());
+  return cs::data::load_hf_tokenizer(dir / "tokenizer.json");
+}
+
+// Added tokens with normalized false are found before the others, as Hugging Face does.
+TEST(ByteLevelBpeFiles, PythiaLayoutWithAddedTokensAfterTheVocabulary) {
   cs::test::TempDir tmp;
-  cs::test::write_bytes(tmp / "tokenizer.json", j.dump());
-  const auto t = cs::data::load_hf_tokenizer(tmp / "tokenizer.json");
+  const auto t = pythia_layout(tmp);
   EXPECT_EQ(t->d_vocab(), 613);
   EXPECT_EQ(t->bos_id(), 0);
-  const int32_t x = vocab["x"].get<int32_t>(), y = vocab["y"].get<int32_t>(), c = vocab["c"].get<int32_t>();
+  const json vocab = test_tokenizer()["model"]["vocab"];
+  const int32_t x = vocab["x"].get<int32_t>() + 1, y = vocab["y"].get<int32_t>() + 1, c = vocab["c"].get<int32_t>() + 1;
   EXPECT_EQ(t->encode("x    y   x<|endoftext|>"), (std::vector<int32_t>{x, 609, y, 610, x, 0}));
   // "at" (normalized false) is found first, so "ca" never is: c, at.
   EXPECT_EQ(t->encode("cat"), (std::vector<int32_t>{c, 612}));
   EXPECT_EQ(t->decode({0, x, 609, y, 612}), "x    yat");
   EXPECT_EQ(t->piece(609), "    ");
-  // Text without the added strings gives the reference ids, each one up.
-  const std::vector<int32_t> reference = {67, 274, 271};  // "don't"
-  std::vector<int32_t> moved;
-  for (int32_t id : reference) moved.push_back(id + 1);
-  EXPECT_EQ(t->encode("don't"), moved);
+  EXPECT_EQ(t->encode("don't"), (std::vector<int32_t>{68, 275, 272}));
+}
+
+// Each thread caches merged pieces for one tokenizer at a time: two tokenizers that spell the
+// same pieces with other ids, used in turn and from several threads, never see each other's.
+TEST(ByteLevelBpeFiles, CachedPiecesBelongToTheirTokenizer) {
+  cs::test::TempDir tmp;
+  const auto gpt2 = cs::data::load_hf_tokenizer(kDir + "/tokenizer.json");
+  const auto pythia = pythia_layout(tmp);
+  const std::string text = "She's sure they've won; don't you think? 12345";  // no added token of pythia_layout
+  const std::vector<int32_t> gpt2_ids = gpt2->encode(text), pythia_ids = pythia->encode(text);
+  ASSERT_EQ(gpt2_ids.size(), pythia_ids.size());
+  for (size_t i = 0; i < gpt2_ids.size(); ++i) EXPECT_EQ(pythia_ids[i], gpt2_ids[i] + 1);
+  std::vector<int> wrong(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < wrong.size(); ++k)
+    threads.emplace_back([&, k] {
+      for (int round = 0; round < 200; ++round) {
+        wrong[k] += gpt2->encode(text) != gpt2_ids;
+        wrong[k] += pythia->encode(text) != pythia_ids;
+      }
+    });
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
 TEST(ByteLevelBpeFiles, MissingOrMalformedFiles) {
