@@ -61,7 +61,8 @@ void check_model(const json& model, const std::string& where) {
                            : model.contains("merges") ? "BPE"
                                                       : "(none)";
   CS_CHECK(type == "BPE", where << ": model type " << type << " is not supported (only BPE)");
-  CS_CHECK(null_or(model, "dropout", 0), where << ": model.dropout is not supported (it makes encoding random)");
+  CS_CHECK(null_or(model, "dropout", 0),
+           where << ": model.dropout is not supported (it makes encoding random)");
   CS_CHECK(null_or(model, "continuing_subword_prefix", "") && null_or(model, "end_of_word_suffix", ""),
            where << ": model.continuing_subword_prefix and end_of_word_suffix are not supported");
   CS_CHECK(null_or(model, "ignore_merges", false), where << ": model.ignore_merges is not supported");
@@ -111,7 +112,8 @@ std::vector<std::pair<std::string, int32_t>> read_bpe_vocab(const json& vocab, c
   CS_CHECK(vocab.is_object(), where << ": the vocabulary must be an object {\"token\": id, ...}");
   std::vector<std::pair<std::string, int32_t>> out;
   out.reserve(vocab.size());
-  for (const auto& [token, id] : vocab.items()) out.emplace_back(token, json_integer<int32_t>(id, where + ": id of " + json(token).dump()));
+  for (const auto& [token, id] : vocab.items())
+    out.emplace_back(token, json_integer<int32_t>(id, where + ": id of " + json(token).dump()));
   return out;
 }
 

@@ -96,15 +96,15 @@ void byte_tables(const std::string& where, Tables& t) {
 void merge_tables(const BpeSpec& spec, const std::string& where, Tables& t) {
   t.merges.reserve(spec.merges.size());
   for (size_t r = 0; r < spec.merges.size(); ++r) {
-    const auto& [left, right] = spec.merges[r];
+    const std::pair<std::string, std::string>& m = spec.merges[r];
     auto id_of = [&](const std::string& token) {
       const auto it = t.ids.find(token);
-      CS_CHECK(it != t.ids.end(), where << ": merge " << r + 1 << " (" << in_quotes(left) << " "
-                                        << in_quotes(right) << "): " << in_quotes(token)
+      CS_CHECK(it != t.ids.end(), where << ": merge " << r + 1 << " (" << in_quotes(m.first) << " "
+                                        << in_quotes(m.second) << "): " << in_quotes(token)
                                         << " is not in the vocabulary");
       return it->second;
     };
-    t.merges.push_back({id_of(left), id_of(right), id_of(left + right)});
+    t.merges.push_back({id_of(m.first), id_of(m.second), id_of(m.first + m.second)});
   }
 }
 

@@ -61,9 +61,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   for (const std::string& d : {dir, dir + "/" + file_name(File::tokens_dir)}) {
     std::error_code ec;
     auto in_d = [&](File f) { return d + "/" + file_name(f); };
-    if (fs::exists(in_d(File::tokenizer_model), ec)) return load_sentencepiece_tokenizer(in_d(File::tokenizer_model));
-    if (fs::exists(in_d(File::tokenizer_json), ec)) return tokenizer_from_json(in_d(File::tokenizer_json));
-    if (fs::exists(in_d(File::gpt2_vocab), ec) && fs::exists(in_d(File::gpt2_merges), ec))
+    auto has = [&](File f) { return fs::exists(in_d(f), ec); };
+    if (has(File::tokenizer_model)) return load_sentencepiece_tokenizer(in_d(File::tokenizer_model));
+    if (has(File::tokenizer_json)) return tokenizer_from_json(in_d(File::tokenizer_json));
+    if (has(File::gpt2_vocab) && has(File::gpt2_merges))
       return load_gpt2_tokenizer(in_d(File::gpt2_vocab), in_d(File::gpt2_merges));
   }
   cs::fail("no tokenizer in " + dir + ": expected " + file_name(File::tokenizer_model) + ", " +

@@ -68,7 +68,8 @@ TEST(ByteLevelBpeFiles, PythiaLayoutWithAddedTokensAfterTheVocabulary) {
   EXPECT_EQ(t->d_vocab(), 613);
   EXPECT_EQ(t->bos_id(), 0);
   const json vocab = test_tokenizer()["model"]["vocab"];
-  const int32_t x = vocab["x"].get<int32_t>() + 1, y = vocab["y"].get<int32_t>() + 1, c = vocab["c"].get<int32_t>() + 1;
+  auto id = [&](const char* token) { return vocab[token].get<int32_t>() + 1; };
+  const int32_t x = id("x"), y = id("y"), c = id("c");
   EXPECT_EQ(t->encode("x    y   x<|endoftext|>"), (std::vector<int32_t>{x, 609, y, 610, x, 0}));
   // "at" (normalized false) is found first, so "ca" never is: c, at.
   EXPECT_EQ(t->encode("cat"), (std::vector<int32_t>{c, 612}));
