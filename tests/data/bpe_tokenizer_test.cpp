@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "data/tokenizer.h"
+#include "data/tokens.h"
 #include "io/atomic_file.h"
 
 namespace {
@@ -126,6 +127,22 @@ TEST(ByteLevelBpe, SavesAsTokenizerJsonThatLoadTokenizerFinds) {
   for (cs::File f : {cs::File::gpt2_vocab, cs::File::gpt2_merges})
     std::filesystem::copy_file(kDir + "/" + cs::file_name(f), tmp / ("gpt2/" + cs::file_name(f)));
   EXPECT_EQ(cs::data::load_tokenizer(tmp / "gpt2")->encode("don't"), (std::vector<int32_t>{67, 274, 271}));
+}
+
+// A token folder made with it: its stream holds the reference ids after BOS, and the folder
+// gives the tokenizer back.
+TEST(ByteLevelBpe, TokenFolderKeepsItsIdsAndTheTokenizer) {
+  cs::test::TempDir tmp;
+  const auto t = cs::data::load_hf_tokenizer(kDir + "/tokenizer.json");
+  cs::data::tokenize_corpus(std::vector<std::string>{"don't", "The cat sat on the mat."}, *t, tmp.str(), 0, 1);
+  const auto store = cs::data::TokenStore::open(tmp.str());
+  EXPECT_EQ(store.meta()["tokenizer"], "byte-level-bpe");
+  EXPECT_EQ(store.d_vocab(), 609);
+  EXPECT_EQ(store.bos_id(), kBos);
+  std::vector<int32_t> first(4);
+  store.read(store.documents()[0].begin, 4, first.data());
+  EXPECT_EQ(first, (std::vector<int32_t>{kBos, 67, 274, 271}));
+  EXPECT_EQ(cs::data::load_tokenizer(tmp.str())->encode("don't"), (std::vector<int32_t>{67, 274, 271}));
 }
 
 }  // namespace
