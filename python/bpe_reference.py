@@ -188,6 +188,7 @@ TEXTS = [
     "def encode(text):\n    return [token for token in text]\n",
     "Café naïve résumé Ångström façade crème brûlée",
     "combining e\u0301 and n\u0303 marks",
+    "combining \u00e9 and \u00f1 marks",  # the same in NFC, what a tokenizer with NFC encodes
     "Größe Straße schön über Mädchen",
     "日本語のテキスト、中文字符。한국어 텍스트",
     "I ❤️ 🍕! 👍🏽 👩‍👩‍👧 🙂🙂🙂",

@@ -35,9 +35,8 @@ const json& byte_level_pre_tokenizer(const json& tokenizer, const std::string& w
 // Components outside the model: each either does what this tokenizer does or is refused.
 void check_pipeline(const json& tokenizer, const std::string& where) {
   const std::string normalizer = component_type(tokenizer, "normalizer");
-  CS_CHECK(normalizer.empty(), where << ": normalizer " << normalizer
-                                     << " is not supported (only null: text goes in unchanged, so "
-                                        "decode(encode(text)) == text)");
+  CS_CHECK(normalizer.empty() || normalizer == "NFC",
+           where << ": normalizer " << normalizer << " is not supported (only null or NFC)");
   const json& p = byte_level_pre_tokenizer(tokenizer, where);
   // Hugging Face's defaults for fields a file leaves out.
   CS_CHECK(!p.value("add_prefix_space", true),
@@ -127,6 +126,7 @@ BpeSpec read_hf_bpe(const json& tokenizer, const std::string& where) {
     spec.vocab = read_bpe_vocab(model.at("vocab"), where + ": model.vocab");
     spec.merges = read_merges(model.at("merges"), where);
     spec.added = read_added(tokenizer, where);
+    spec.nfc = component_type(tokenizer, "normalizer") == "NFC";
     return spec;
   } catch (const json::exception& e) {
     fail(where + ": " + e.what());
@@ -145,9 +145,15 @@ nlohmann::ordered_json hf_bpe_json(const BpeSpec& spec) {
   for (const auto& [a, b] : spec.merges) merges.push_back(ordered::array({a, b}));
   const ordered byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false},
                               {"trim_offsets", true}, {"use_regex", true}};
-  return {{"version", "1.0"},        {"truncation", nullptr},      {"padding", nullptr},
-          {"added_tokens", added},   {"normalizer", nullptr},      {"pre_tokenizer", byte_level},
-          {"post_processor", nullptr}, {"decoder", byte_level},
+  const ordered normalizer = spec.nfc ? ordered{{"type", "NFC"}} : ordered(nullptr);
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens", added},
+          {"normalizer", normalizer},
+          {"pre_tokenizer", byte_level},
+          {"post_processor", nullptr},
+          {"decoder", byte_level},
           {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
                      {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr},
                      {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},

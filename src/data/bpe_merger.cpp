@@ -1,8 +1,11 @@
 #include "data/bpe_merger.h"
 
 #include <functional>
+#include <ios>
 #include <queue>
 #include <tuple>
+
+#include "core/error.h"
 
 namespace cs::data {
 
@@ -39,7 +42,10 @@ void BpeMerger::encode(std::string_view piece, std::vector<int32_t>& out) const 
   const int32_t n = int32_t(piece.size());
   std::vector<int32_t> id(piece.size()), prev(piece.size()), next(piece.size());
   for (int32_t i = 0; i < n; ++i) {
-    id[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
+    const auto byte = static_cast<unsigned char>(piece[i]);
+    id[i] = byte_ids_[byte];
+    CS_CHECK(id[i] >= 0, "byte " << std::hex << std::uppercase << "0x" << int(byte)
+                                 << " has no token in this vocabulary (the text is not UTF-8)");
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }

@@ -16,7 +16,7 @@ class BpeMerger {
   struct Merge {
     int32_t left, right, result;
   };
-  // BYTE_IDS: each byte's token. MERGES in rank order; a pair listed twice keeps its later rank,
+  // BYTE_IDS: each byte's token, -1 for bytes without one (encoding them is a cs::Error). MERGES in rank order; a pair listed twice keeps its later rank,
   // as GPT-2's and Hugging Face's readers do.
   BpeMerger(const std::array<int32_t, 256>& byte_ids, const std::vector<Merge>& merges);
 

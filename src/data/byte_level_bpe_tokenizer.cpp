@@ -1,5 +1,6 @@
 // Byte-level BPE of published models, GPT-2's and Pythia's (docs/tokenizers.md): added tokens are
-// found first, the rest is cut by GPT-2's pre-tokenizer, and each piece's bytes are merged.
+// found first, the rest is normalized (when the tokenizer asks for NFC) and cut by GPT-2's
+// pre-tokenizer, and each piece's bytes are merged.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "data/bpe_spec.h"
 #include "data/byte_level.h"
 #include "data/gpt2_pretokenizer.h"
+#include "data/nfc.h"
 #include "data/piece_cache.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
@@ -81,15 +83,19 @@ void added_tables(const BpeSpec& spec, const std::string& where, Tables& t) {
   }
 }
 
+// Every byte that UTF-8 uses needs a token. Pythia's vocabulary has none for the 13 it never uses
+// (0xC0, 0xC1, 0xF5 to 0xFF): those stay -1, and text holding them is refused when encoded.
 void byte_tables(const std::string& where, Tables& t) {
   for (int b = 0; b < 256; ++b) {
     const std::string spelling = to_byte_chars(std::string(1, char(b)));
     const auto it = t.ids.find(spelling);
+    const bool in_utf8 = b != 0xC0 && b != 0xC1 && b < 0xF5;
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", unsigned(b));
-    CS_CHECK(it != t.ids.end(), where << ": the vocabulary has no token for byte " << hex << " ("
-                                      << in_quotes(spelling) << "), so not every text can be encoded");
-    t.byte_ids[size_t(b)] = it->second;
+    CS_CHECK(it != t.ids.end() || !in_utf8, where << ": the vocabulary has no token for byte " << hex
+                                                  << " (" << in_quotes(spelling)
+                                                  << "), so not every text can be encoded");
+    t.byte_ids[size_t(b)] = it == t.ids.end() ? -1 : it->second;
   }
 }
 
@@ -115,10 +121,21 @@ void find_bos(const BpeSpec& spec, const std::string& where, Tables& t) {
   CS_CHECK(t.bos >= 0, where << ": no " << kBos << " token, which circuitscope needs as BOS");
 }
 
+// The added tokens with the given normalized flag, for one of the two finders. Normalized ones
+// are looked for in normalized text, so their contents are normalized too.
+AddedTokenFinder added_finder(const BpeSpec& spec, bool normalized) {
+  std::vector<std::pair<std::string, int32_t>> tokens;
+  for (const AddedToken& a : spec.added)
+    if (a.normalized == normalized)
+      tokens.emplace_back(normalized && spec.nfc ? nfc(a.content) : a.content, a.id);
+  return AddedTokenFinder(std::move(tokens));
+}
+
 class ByteLevelBpeTokenizer final : public Tokenizer {
  public:
   ByteLevelBpeTokenizer(BpeSpec spec, Tables t)
-      : spec_(std::move(spec)), text_(std::move(t.text)), bos_(t.bos), added_(spec_.added),
+      : spec_(std::move(spec)), text_(std::move(t.text)), bos_(t.bos),
+        raw_added_(added_finder(spec_, false)), normalized_added_(added_finder(spec_, true)),
         merger_(t.byte_ids, t.merges) {}
 
   std::string kind() const override { return "byte-level-bpe"; }
@@ -127,15 +144,11 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
 
   std::vector<int32_t> encode(std::string_view text) const override {
     std::vector<int32_t> out;
-    std::vector<std::string_view> pieces;
-    for (const AddedTokenFinder::Segment& s : added_.split(text)) {
-      if (s.id >= 0) {
-        out.push_back(s.id);
-        continue;
-      }
-      pieces.clear();
-      pre_tokenizer_.split(s.text, pieces);
-      for (std::string_view p : pieces) encode_piece(p, out);
+    std::vector<AddedTokenFinder::Segment> segments;
+    raw_added_.split(text, segments);
+    for (const AddedTokenFinder::Segment& s : segments) {
+      if (s.id >= 0) out.push_back(s.id);
+      else encode_between_raw_tokens(s.text, out);
     }
     return out;
   }
@@ -157,6 +170,24 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   }
 
  private:
+  // As Hugging Face does: only the text between added tokens with normalized false is
+  // normalized, and the other added tokens are looked for in it.
+  void encode_between_raw_tokens(std::string_view text, std::vector<int32_t>& out) const {
+    const std::string normalized = spec_.nfc ? nfc(text) : std::string();
+    std::vector<AddedTokenFinder::Segment> segments;
+    normalized_added_.split(spec_.nfc ? std::string_view(normalized) : text, segments);
+    std::vector<std::string_view> pieces;
+    for (const AddedTokenFinder::Segment& s : segments) {
+      if (s.id >= 0) {
+        out.push_back(s.id);
+        continue;
+      }
+      pieces.clear();
+      pre_tokenizer_.split(s.text, pieces);
+      for (std::string_view p : pieces) encode_piece(p, out);
+    }
+  }
+
   void encode_piece(std::string_view piece, std::vector<int32_t>& out) const {
     if (cache_.find(piece, out)) return;
     const size_t from = out.size();
@@ -173,7 +204,7 @@ class ByteLevelBpeTokenizer final : public Tokenizer {
   BpeSpec spec_;
   std::vector<std::string> text_;
   int32_t bos_;
-  AddedTokenFinder added_;
+  AddedTokenFinder raw_added_, normalized_added_;
   Gpt2PreTokenizer pre_tokenizer_;
   BpeMerger merger_;
   PieceCache cache_;

@@ -3,7 +3,8 @@
 // tokenizer.model), raw bytes (256 byte values + BOS, saved as a tokenizer.json note), and the
 // byte-level BPE of published models such as GPT-2 and Pythia (saved as a Hugging Face
 // tokenizer.json; docs/tokenizers.md). All are lossless: decode(encode(text)) == text for any
-// UTF-8 text (for byte-level BPE: any text that does not spell its BOS token, <|endoftext|>).
+// UTF-8 text (for byte-level BPE: text that does not spell its BOS token, <|endoftext|>, and is in
+// NFC when the tokenizer normalizes to NFC).
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -59,7 +59,7 @@ std::string without_bos(std::string text) {
 
 TEST(ByteLevelBpe, EveryFormGivesTheReferenceIds) {
   const auto vs = vectors();
-  ASSERT_EQ(vs.size(), 22u);
+  ASSERT_EQ(vs.size(), 23u);
   for (const auto& [form, t] : all_forms()) {
     SCOPED_TRACE(form);
     EXPECT_EQ(t->kind(), "byte-level-bpe");
@@ -143,6 +143,37 @@ TEST(ByteLevelBpe, TokenFolderKeepsItsIdsAndTheTokenizer) {
   store.read(store.documents()[0].begin, 4, first.data());
   EXPECT_EQ(first, (std::vector<int32_t>{kBos, 67, 274, 271}));
   EXPECT_EQ(cs::data::load_tokenizer(tmp.str())->encode("don't"), (std::vector<int32_t>{67, 274, 271}));
+}
+
+// With an NFC normalizer (Pythia's), "e" + U+0301 encodes as "é" does: as the reference encodes
+// the text in NFC. Added tokens with normalized true are looked for in NFC, their contents too. The
+// normalizer survives save and load.
+TEST(ByteLevelBpe, NfcNormalizerEncodesTheComposedText) {
+  cs::test::TempDir tmp;
+  json j = read_json(kDir + "/tokenizer.json");
+  j["normalizer"] = {{"type", "NFC"}};
+  j["added_tokens"].push_back({{"id", 609}, {"content", "e\xCC\x81!"}, {"normalized", true}});
+  cs::test::write_bytes(tmp / "nfc/tokenizer.json", j.dump());
+  const auto t = cs::data::load_hf_tokenizer(tmp / "nfc/tokenizer.json");
+  const auto vs = vectors();
+  const Vector& decomposed = vs[12];
+  const Vector& composed = vs[13];
+  ASSERT_EQ(decomposed.text, "combining e\xCC\x81 and n\xCC\x83 marks");
+  ASSERT_EQ(composed.text, "combining \xC3\xA9 and \xC3\xB1 marks");
+  EXPECT_EQ(t->encode(decomposed.text), composed.ids);
+  EXPECT_EQ(t->encode(composed.text), composed.ids);
+  EXPECT_EQ(t->decode(t->encode(decomposed.text)), composed.text);
+  t->save(tmp / "saved");
+  EXPECT_EQ(cs::data::load_tokenizer(tmp / "saved")->encode(decomposed.text), composed.ids);
+  EXPECT_EQ(t->encode("e\xCC\x81!"), (std::vector<int32_t>{609}));
+  EXPECT_EQ(t->encode("\xC3\xA9!"), (std::vector<int32_t>{609}));
+  // Text in NFC already gives the reference ids unchanged.
+  for (const Vector& v : vs) {
+    if (v.text == decomposed.text) continue;
+    EXPECT_EQ(t->encode(v.text), v.ids) << v.text;
+  }
+  // NFC is defined on characters: text that is not UTF-8 is refused.
+  EXPECT_THROW(t->encode("caf\xC3"), cs::Error);
 }
 
 }  // namespace
