@@ -132,8 +132,8 @@ std::string gpt2_files(const cs::data::BpeSpec& spec) {
   return vocab.dump() + std::string(cs::fuzz::kPartSeparator) + merges;
 }
 
-// The tests' byte-level BPE (tests/data/bpe) and small_bpe(), as save() writes them (tokenizer.json)
-// and as GPT-2's release files.
+// The tests' byte-level BPE (tests/data/bpe) and small_bpe(), with and without NFC, as save()
+// writes them (tokenizer.json) and as GPT-2's release files.
 void bpe_seeds(const fs::path& hf_dir, const fs::path& gpt2_dir, const fs::path& scratch) {
   const std::string data = std::string(CS_SOURCE_DIR) + "/tests/data/bpe/";
   auto saved = [&](const cs::data::Tokenizer& t) {
@@ -142,6 +142,9 @@ void bpe_seeds(const fs::path& hf_dir, const fs::path& gpt2_dir, const fs::path&
   };
   put(hf_dir, "test", saved(*cs::data::load_hf_tokenizer(data + cs::file_name(cs::File::tokenizer_json))));
   put(hf_dir, "small", saved(*cs::data::make_byte_level_bpe(small_bpe(), "small_bpe")));
+  cs::data::BpeSpec nfc = small_bpe();
+  nfc.nfc = true;
+  put(hf_dir, "small-nfc", saved(*cs::data::make_byte_level_bpe(nfc, "small_bpe with NFC")));
   put(gpt2_dir, "test",
       cs::io::read_file(data + cs::file_name(cs::File::gpt2_vocab)) + std::string(cs::fuzz::kPartSeparator) +
           cs::io::read_file(data + cs::file_name(cs::File::gpt2_merges)));
