@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "core/files.h"
+#include "data/bpe_spec.h"
+#include "data/byte_level.h"
 #include "data/tokenizer.h"
 #include "data/tokens.h"
 #include "fuzz_model.h"
@@ -17,6 +19,7 @@
 #include "io/safetensors.h"
 #include "run/run_config.h"
 #include "run/snapshot.h"
+#include "parts.h"
 #include "token_folder.h"
 
 namespace fs = std::filesystem;
@@ -105,6 +108,49 @@ void tokenizer_seeds(const fs::path& dir) {
   put(dir, "unicode", "Größe: 3 €, 日本語, \xF0\x9F\x99\x82");
 }
 
+// The 256 byte tokens, a few merges (one of them of a two-byte character) and <|endoftext|>: small
+// enough for the fuzzer to mutate quickly.
+cs::data::BpeSpec small_bpe() {
+  cs::data::BpeSpec s;
+  for (int b = 0; b < 256; ++b) s.vocab.emplace_back(cs::data::to_byte_chars(std::string(1, char(b))), b);
+  for (const auto& [left, right] : std::vector<std::pair<std::string, std::string>>{
+           {"t", "h"}, {"th", "e"}, {"Ġ", "the"}, {"Ġ", "Ġ"}, {"'", "s"}, {"Ã", "©"}}) {
+    s.merges.emplace_back(left, right);
+    s.vocab.emplace_back(left + right, int32_t(s.vocab.size()));
+  }
+  s.vocab.emplace_back("<|endoftext|>", int32_t(s.vocab.size()));
+  s.added.push_back({"<|endoftext|>", s.vocab.back().second, false, true});
+  return s;
+}
+
+// GPT-2's release files of SPEC, joined as parts.h says.
+std::string gpt2_files(const cs::data::BpeSpec& spec) {
+  nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
+  for (const auto& [token, id] : spec.vocab) vocab[token] = id;
+  std::string merges = "#version: 0.2\n";
+  for (const auto& [left, right] : spec.merges) merges += left + " " + right + "\n";
+  return vocab.dump() + std::string(cs::fuzz::kPartSeparator) + merges;
+}
+
+// The tests' byte-level BPE (tests/data/bpe) and small_bpe(), with and without NFC, as save()
+// writes them (tokenizer.json) and as GPT-2's release files.
+void bpe_seeds(const fs::path& hf_dir, const fs::path& gpt2_dir, const fs::path& scratch) {
+  const std::string data = std::string(CS_SOURCE_DIR) + "/tests/data/bpe/";
+  auto saved = [&](const cs::data::Tokenizer& t) {
+    t.save(scratch.string());
+    return cs::io::read_file((scratch / cs::file_name(cs::File::tokenizer_json)).string());
+  };
+  put(hf_dir, "test", saved(*cs::data::load_hf_tokenizer(data + cs::file_name(cs::File::tokenizer_json))));
+  put(hf_dir, "small", saved(*cs::data::make_byte_level_bpe(small_bpe(), "small_bpe")));
+  cs::data::BpeSpec nfc = small_bpe();
+  nfc.nfc = true;
+  put(hf_dir, "small-nfc", saved(*cs::data::make_byte_level_bpe(nfc, "small_bpe with NFC")));
+  put(gpt2_dir, "test",
+      cs::io::read_file(data + cs::file_name(cs::File::gpt2_vocab)) + std::string(cs::fuzz::kPartSeparator) +
+          cs::io::read_file(data + cs::file_name(cs::File::gpt2_merges)));
+  put(gpt2_dir, "small", gpt2_files(small_bpe()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,6 +165,8 @@ int main(int argc, char** argv) {
   token_seeds(out / "tokens", out / "scratch-tokens");
   gettext_seeds(out / "gettext");
   tokenizer_seeds(out / "tokenizer");
+  bpe_seeds(out / "hf_tokenizer", out / "gpt2_tokenizer", out / "scratch-bpe");
   fs::remove_all(out / "scratch-tokens");
+  fs::remove_all(out / "scratch-bpe");
   return 0;
 }

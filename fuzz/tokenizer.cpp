@@ -1,16 +1,15 @@
-// Arbitrary bytes through both tokenizers: the byte tokenizer and the sentencepiece model the demo
-// ships. Ids must lie in the vocabulary and valid UTF-8 must come back unchanged (the Tokenizer
-// contract); a cs::Error is a clean refusal.
+// Arbitrary bytes through every kind of tokenizer: the byte tokenizer, the sentencepiece model the
+// demo ships and the byte-level BPE of the tests (tests/data/bpe). Each must keep the Tokenizer
+// contract (tokenizer_check.h); a cs::Error is a clean refusal.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <string_view>
 
 #include "core/error.h"
 #include "core/files.h"
 #include "data/tokenizer.h"
-#include "data/utf8.h"
+#include "tokenizer_check.h"
 
 namespace {
 
@@ -25,21 +24,19 @@ const cs::data::Tokenizer& bpe_tokenizer() {
   return *t;
 }
 
-void check(const cs::data::Tokenizer& t, std::string_view text) {
-  const auto ids = t.encode(text);
-  for (int32_t id : ids)
-    if (id < 0 || id >= t.d_vocab()) std::abort();
-  const std::string back = t.decode(ids);
-  if (cs::data::find_invalid_utf8(text) == std::string::npos && back != text) std::abort();
-  for (int32_t id : ids) t.piece(id);
+const cs::data::Tokenizer& byte_level_bpe_tokenizer() {
+  static const auto t = cs::data::load_hf_tokenizer(std::string(CS_SOURCE_DIR) + "/tests/data/bpe/" +
+                                                    cs::file_name(cs::File::tokenizer_json));
+  return *t;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  for (const cs::data::Tokenizer* t : {&bytes_tokenizer(), &bpe_tokenizer()}) try {
-      check(*t, text);
+  for (const cs::data::Tokenizer* t :
+       {&bytes_tokenizer(), &bpe_tokenizer(), &byte_level_bpe_tokenizer()}) try {
+      cs::fuzz::check_tokenizer(*t, text);
     } catch (const cs::Error&) {
     }
   return 0;

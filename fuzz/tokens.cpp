@@ -15,8 +15,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string dir = cs::fuzz::scratch_dir() + "/tokens";
-  const auto parts =
-      cs::fuzz::split_parts(std::string_view(reinterpret_cast<const char*>(data), size));
+  const auto parts = cs::fuzz::split_parts(std::string_view(reinterpret_cast<const char*>(data), size),
+                                           std::size(cs::fuzz::kTokenFiles));
   for (size_t i = 0; i < std::size(cs::fuzz::kTokenFiles); ++i) {
     const std::string path = dir + "/" + cs::file_name(cs::fuzz::kTokenFiles[i]);
     if (i < parts.size())

@@ -14,10 +14,10 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy run_config tokens gettext tokenizer)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy run_config tokens gettext tokenizer hf_tokenizer gpt2_tokenizer)
 # Inputs longer than a valid seed by a few times reach nothing new and fuzz slower.
 declare -A max_len=([safetensors]=4096 [npy]=1024 [run_config]=4096 [tokens]=8192 [gettext]=2048
-                    [tokenizer]=4096)
+                    [tokenizer]=4096 [hf_tokenizer]=16384 [gpt2_tokenizer]=16384)
 
 # libFuzzer comes with clang and its runtime; the readers use OpenMP, which clang takes from libomp.
 scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev
@@ -58,7 +58,7 @@ for t in "${targets[@]}"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   found=$(find "$findings/$t" -type f | wc -l)
   [ "$rc" -eq 0 ] || { status=1; grep -m1 -E "^(==[0-9]+==ERROR|SUMMARY)" "$log" || tail -5 "$log"; }
-  summary+=("$(printf '%-12s %12s executions  %s finding(s)  exit %s' "$t" "${runs:-?}" "$found" "$rc")")
+  summary+=("$(printf '%-15s %12s executions  %s finding(s)  exit %s' "$t" "${runs:-?}" "$found" "$rc")")
 done
 echo "== summary ($(date -u +%F), ${seconds}$([ "$seconds" = replay ] || echo " s") per target; logs and findings in $findings)"
 printf '%s\n' "${summary[@]}"

@@ -8,6 +8,9 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev libopenblas-dev libeigen3-dev
   libsentencepiece-dev sentencepiece nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libcairo2-dev libgtest-dev libbenchmark-dev
+  # Byte-level BPE (docs/tokenizers.md): GPT-2's pre-tokenizer pattern runs on PCRE2, NFC comes
+  # from ICU; the Python reference that writes its test vectors uses the regex module.
+  libpcre2-dev libicu-dev python3-regex
   python3-torch python3-numpy
   # The Python module (pybind11 against Debian's python3) and its tests.
   pybind11-dev python3-dev python3-pytest

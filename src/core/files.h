@@ -10,7 +10,7 @@ namespace cs {
 
 enum class File {
   // The run folder.
-  config, metrics, tokenizer_model, tokenizer_note, tokens_dir, snapshots_dir, snapshot, state,
+  config, metrics, tokenizer_model, tokenizer_json, gpt2_vocab, gpt2_merges, tokens_dir, snapshots_dir, snapshot, state,
   eval_dir, eval_tokens, eval_snapshots, per_token_loss, per_sequence_loss, eval_steps,
   eval_tokens_seen, analysis_dir,
   // A token folder.
@@ -45,7 +45,9 @@ inline constexpr FileName kFiles[] = {
     {File::config, "config.json", "model (TransformerLens config names), training and data settings, run_id"},
     {File::metrics, "metrics.jsonl", "one line per logged step: step, tokens, loss, lr, grad_norm, tokens_per_second"},
     {File::tokenizer_model, "tokenizer.model", "sentencepiece BPE model"},
-    {File::tokenizer_note, "tokenizer.json", "a note that the tokens are bytes"},
+    {File::tokenizer_json, "tokenizer.json", "a note that the tokens are bytes, or a Hugging Face byte-level BPE tokenizer"},
+    {File::gpt2_vocab, "vocab.json", "GPT-2's release files: the byte-level BPE vocabulary (read, never written)"},
+    {File::gpt2_merges, "merges.txt", "GPT-2's release files: the merges in rank order (read, never written)"},
     {File::tokens_dir, "tokens", "the token folder"},
     {File::snapshots_dir, "snapshots", "weight snapshots"},
     {File::snapshot, "snapshots/STEP.safetensors", "weights at a step (STEP zero-padded to 9 digits), TransformerLens names"},

@@ -39,7 +39,7 @@ class ByteTokenizer final : public Tokenizer {
   }
 
   void save(const std::string& dir) const override {
-    io::write_file_atomic(dir + "/" + file_name(File::tokenizer_note), "{\"type\": \"bytes\", \"d_vocab\": 257, \"bos_id\": 256}\n");
+    io::write_file_atomic(dir + "/" + file_name(File::tokenizer_json), "{\"type\": \"bytes\", \"d_vocab\": 257, \"bos_id\": 256}\n");
   }
 };
 

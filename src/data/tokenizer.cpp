@@ -2,12 +2,12 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "data/bpe_spec.h"
 #include "data/utf8.h"
-#include "io/atomic_file.h"
+#include "io/json_file.h"
 
 namespace cs::data {
 
@@ -40,29 +40,36 @@ std::string display_bytes(std::string_view raw) {
   return out;
 }
 
+namespace {
+
+// tokenizer.json is either circuitscope's note that the tokens are bytes, {"type": "bytes"}, or a
+// Hugging Face tokenizer, which has a "model".
+std::unique_ptr<Tokenizer> tokenizer_from_json(const std::string& path) {
+  const nlohmann::json j = io::read_json_file(path);
+  if (j.is_object() && j.contains("model")) return make_byte_level_bpe(read_hf_bpe(j, path), path);
+  CS_CHECK(j.is_object() && j.contains("type") && j["type"].is_string(),
+           path << ": expected {\"type\": \"bytes\"} or a Hugging Face tokenizer (with a \"model\")");
+  const std::string type = j["type"].get<std::string>();
+  CS_CHECK(type == "bytes", path << ": unknown tokenizer type '" << type
+                                 << "' (known: bytes; sentencepiece models are tokenizer.model)");
+  return make_byte_tokenizer();
+}
+
+}  // namespace
+
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir) {
   for (const std::string& d : {dir, dir + "/" + file_name(File::tokens_dir)}) {
     std::error_code ec;
-    const std::string model = d + "/" + file_name(File::tokenizer_model);
-    if (fs::exists(model, ec)) return load_sentencepiece_tokenizer(model);
-    const std::string note = d + "/" + file_name(File::tokenizer_note);
-    if (fs::exists(note, ec)) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(io::read_file(note));
-      } catch (const nlohmann::json::exception& e) {
-        cs::fail(note + ": not valid JSON (" + e.what() + ")");
-      }
-      CS_CHECK(j.is_object() && j.contains("type") && j["type"].is_string(),
-               note << ": expected {\"type\": \"bytes\"}");
-      const std::string type = j["type"].get<std::string>();
-      CS_CHECK(type == "bytes", note << ": unknown tokenizer type '" << type
-                                     << "' (known: bytes; sentencepiece models are tokenizer.model)");
-      return make_byte_tokenizer();
-    }
+    auto in_d = [&](File f) { return d + "/" + file_name(f); };
+    auto has = [&](File f) { return fs::exists(in_d(f), ec); };
+    if (has(File::tokenizer_model)) return load_sentencepiece_tokenizer(in_d(File::tokenizer_model));
+    if (has(File::tokenizer_json)) return tokenizer_from_json(in_d(File::tokenizer_json));
+    if (has(File::gpt2_vocab) && has(File::gpt2_merges))
+      return load_gpt2_tokenizer(in_d(File::gpt2_vocab), in_d(File::gpt2_merges));
   }
-  cs::fail("no tokenizer in " + dir + ": expected " + file_name(File::tokenizer_model) + " or " +
-           file_name(File::tokenizer_note) + " there or in " + dir + "/" + file_name(File::tokens_dir));
+  cs::fail("no tokenizer in " + dir + ": expected " + file_name(File::tokenizer_model) + ", " +
+           file_name(File::tokenizer_json) + " or " + file_name(File::gpt2_vocab) + " with " +
+           file_name(File::gpt2_merges) + " there or in " + dir + "/" + file_name(File::tokens_dir));
 }
 
 }  // namespace cs::data

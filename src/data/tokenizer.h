@@ -1,7 +1,10 @@
 #pragma once
-// Text <-> token ids. Two kinds: BPE trained with the sentencepiece library (saved as
-// tokenizer.model), and raw bytes (256 byte values + BOS, saved as a tokenizer.json note).
-// Both are lossless: decode(encode(text)) == text for any UTF-8 text.
+// Text <-> token ids. Three kinds: BPE trained with the sentencepiece library (saved as
+// tokenizer.model), raw bytes (256 byte values + BOS, saved as a tokenizer.json note), and the
+// byte-level BPE of published models such as GPT-2 and Pythia (saved as a Hugging Face
+// tokenizer.json; docs/tokenizers.md). All are lossless: decode(encode(text)) == text for any
+// UTF-8 text (for byte-level BPE: text that does not spell its BOS token, <|endoftext|>, and is in
+// NFC when the tokenizer normalizes to NFC).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -13,7 +16,7 @@ namespace cs::data {
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
-  virtual std::string kind() const = 0;  // "sentencepiece" or "bytes"
+  virtual std::string kind() const = 0;  // "sentencepiece", "bytes" or "byte-level-bpe"
   virtual int d_vocab() const = 0;
   virtual int bos_id() const = 0;
   // Without BOS: callers put BOS where a sequence starts.
@@ -23,7 +26,7 @@ class Tokenizer {
   // A display form for reports: the token's text with spaces shown as spaces, "\n" and "\t"
   // escaped, other control or stray bytes as <0xNN>, BOS as <bos>.
   virtual std::string piece(int32_t id) const = 0;
-  // Writes tokenizer.model (sentencepiece) or tokenizer.json (bytes) into DIR, atomically.
+  // Writes tokenizer.model (sentencepiece) or tokenizer.json (the others) into DIR, atomically.
   virtual void save(const std::string& dir) const = 0;
 };
 
@@ -42,10 +45,19 @@ std::unique_ptr<Tokenizer> train_bpe_tokenizer(const std::vector<std::string>& d
 
 std::unique_ptr<Tokenizer> make_byte_tokenizer();
 
-// From a run folder or a tokens folder: DIR/tokenizer.model, DIR/tokenizer.json, or the same
-// inside DIR/tokens/. Anything else (missing, unreadable, unknown "type") is a cs::Error.
+// From a run folder or a tokens folder: DIR/tokenizer.model, DIR/tokenizer.json (the bytes note
+// or a Hugging Face tokenizer, told apart by content), GPT-2's DIR/vocab.json with
+// DIR/merges.txt, or the same inside DIR/tokens/. Anything else (missing, unreadable, unknown
+// "type") is a cs::Error.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& run_or_tokens_dir);
 std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::string& model_path);
+
+// Byte-level BPE (docs/tokenizers.md) from a Hugging Face tokenizer.json, or from GPT-2's release
+// files. A component these cannot reproduce exactly (another model type, a normalizer) is a
+// cs::Error naming it.
+std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& tokenizer_json_path);
+std::unique_ptr<Tokenizer> load_gpt2_tokenizer(const std::string& vocab_json_path,
+                                               const std::string& merges_txt_path);
 
 // Shared display rule for one token's raw bytes (used by both kinds).
 std::string display_bytes(std::string_view raw);

@@ -120,7 +120,7 @@ void write_token_files(const std::string& out_dir, const Corpus& corpus, const T
   io::write_npy(in(out_dir, File::token_counts), x.counts.data(), {int64_t(tok.d_vocab())});
   io::write_file_atomic(in(out_dir, File::token_document_names), json(corpus.names).dump() + "\n");
   fs::remove(in(out_dir, File::tokenizer_model));
-  fs::remove(in(out_dir, File::tokenizer_note));
+  fs::remove(in(out_dir, File::tokenizer_json));
   tok.save(out_dir);
 }
 

@@ -32,12 +32,15 @@ TEST(FuzzRegressions, TokenizersGiveTheTextBack) {
   const auto bpe = cs::data::load_sentencepiece_tokenizer(
       std::string(CS_SOURCE_DIR) + "/models/demo/1l/" + cs::file_name(cs::File::tokenizer_model));
   const auto bytes = cs::data::make_byte_tokenizer();
+  const auto byte_level = cs::data::load_hf_tokenizer(std::string(CS_TEST_DATA) + "/bpe/" +
+                                                      cs::file_name(cs::File::tokenizer_json));
   const auto inputs = fuzz_regressions("tokenizer");
   ASSERT_FALSE(inputs.empty());
   for (const std::string& path : inputs) {
     const std::string text = cs::io::read_file(path);
     EXPECT_EQ(bpe->decode(bpe->encode(text)), text) << path;
     EXPECT_EQ(bytes->decode(bytes->encode(text)), text) << path;
+    EXPECT_EQ(byte_level->decode(byte_level->encode(text)), text) << path;
   }
   EXPECT_EQ(bpe->decode(bpe->encode("a\xE2\x96\x81 b\xE2\x96\x81\xE2\x96\x81")),
             "a\xE2\x96\x81 b\xE2\x96\x81\xE2\x96\x81");
