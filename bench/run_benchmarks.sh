@@ -24,7 +24,7 @@ for c in ${configs//,/ }; do
     --benchmark_format=json > "$out/extra_$c.json"
 done
 /usr/bin/python3 - "$out" "$configs" "$threads" <<'PY'
-import glob, json, os, statistics, sys, datetime
+import json, os, re, statistics, sys, datetime
 out, configs, threads = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 
@@ -33,7 +33,8 @@ def bench(path):
 
 rows, rounds = [], []
 for c in configs:
-    n = len(glob.glob(f"{out}/ours_{c}_*.json"))
+    # Round files are ours_<config>_<round>.json; one config's name may begin another's (demo_mlp).
+    n = len([f for f in os.listdir(out) if re.fullmatch(rf"ours_{c}_\d+\.json", f)])
     ours = [bench(f"{out}/ours_{c}_{r}.json")["train_step"] for r in range(1, n + 1)]
     torch = [json.loads(l) for l in open(f"{out}/torch_{c}.jsonl") if l.strip().startswith("{")]
     extra = bench(f"{out}/extra_{c}.json")

@@ -6,6 +6,40 @@
 
 namespace cs::cli {
 
+namespace {
+
+// Marks a flag as given on the command line, so --resume can refuse one that contradicts the run.
+auto given_flag(const std::shared_ptr<TrainOptions>& o) {
+  return [o](const char* key) { return [o, key](const auto&) { o->given.insert(key); }; };
+}
+
+// The model's shape: TransformerLens's config fields as flags.
+void add_model_flags(CLI::App* cmd, const std::shared_ptr<TrainOptions>& o, std::string& pos, std::string& norm,
+                     std::string& act) {
+  auto& m = o->rc.model;
+  auto given = given_flag(o);
+  cmd->add_option("--n-layers", m.n_layers, "Attention layers (0 = direct path only)")->capture_default_str()->each(given("n_layers"));
+  cmd->add_option("--n-heads", m.n_heads, "Heads per layer")->capture_default_str()->each(given("n_heads"));
+  cmd->add_option("--d-model", m.d_model, "Residual stream width")->capture_default_str()->each(given("d_model"));
+  cmd->add_option("--d-head", m.d_head, "Width of each head")->capture_default_str()->each(given("d_head"));
+  cmd->add_option("--n-ctx", m.n_ctx, "Context length")->capture_default_str()->each(given("n_ctx"));
+  cmd->add_option("--d-vocab", m.d_vocab, "BPE vocabulary size (ignored with --bytes)")->capture_default_str()->each(given("d_vocab"));
+  cmd->add_flag("--bytes", o->bytes, "Byte-level tokens (d_vocab 257) instead of BPE");
+  cmd->add_option("--positions", pos, "standard | shortformer | rotary")->capture_default_str()->each(given("positional_embedding_type"));
+  cmd->add_option("--normalization", norm, "null | LNPre | LN")->capture_default_str()->each(given("normalization_type"));
+  cmd->add_option("--d-mlp", m.d_mlp, "MLP width of every block (0: attention-only; docs/definitions.md)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(given("d_mlp"));
+  cmd->add_option("--act-fn", act, "MLP activation: gelu (exact) | gelu_new (tanh form) | relu")
+      ->capture_default_str()->each(given("act_fn"));
+  cmd->add_flag("--parallel-attn-mlp", m.parallel_attn_mlp,
+                "Attention and MLP both read the block's input (GPT-NeoX/Pythia blocks)")->each(given("parallel_attn_mlp"));
+  cmd->add_option("--rotary-dim", m.rotary_dim, "With rotary positions: rotate only this many dimensions of each head (0: all)")
+      ->capture_default_str()->each(given("rotary_dim"));
+  cmd->add_flag("--biases", m.biases, "Train b_Q, b_K, b_V, b_O and b_U (otherwise they stay zero)")->each(given("biases"));
+}
+
+}  // namespace
+
 void register_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a transformer (attention-only, or with MLPs: --d-mlp) into a run folder: "
                                           "tokenizer, snapshots, metrics, per-token evaluation loss; "
@@ -28,25 +62,8 @@ void register_train(CLI::App& app) {
                   "a 'tokenize' output folder, 'builtin:' or 'gettext:LANG' (docs/corpus.md); default: the "
                   "built-in corpus");
   cmd->add_option("--out", o->out, "Run folder to create")->required();
-  auto given = [o](const char* key) { return [o, key](const auto&) { o->given.insert(key); }; };
-  cmd->add_option("--n-layers", m.n_layers, "Attention layers (0 = direct path only)")->capture_default_str()->each(given("n_layers"));
-  cmd->add_option("--n-heads", m.n_heads, "Heads per layer")->capture_default_str()->each(given("n_heads"));
-  cmd->add_option("--d-model", m.d_model, "Residual stream width")->capture_default_str()->each(given("d_model"));
-  cmd->add_option("--d-head", m.d_head, "Width of each head")->capture_default_str()->each(given("d_head"));
-  cmd->add_option("--n-ctx", m.n_ctx, "Context length")->capture_default_str()->each(given("n_ctx"));
-  cmd->add_option("--d-vocab", m.d_vocab, "BPE vocabulary size (ignored with --bytes)")->capture_default_str()->each(given("d_vocab"));
-  cmd->add_flag("--bytes", o->bytes, "Byte-level tokens (d_vocab 257) instead of BPE");
-  cmd->add_option("--positions", *pos, "standard | shortformer | rotary")->capture_default_str()->each(given("positional_embedding_type"));
-  cmd->add_option("--normalization", *norm, "null | LNPre | LN")->capture_default_str()->each(given("normalization_type"));
-  cmd->add_option("--d-mlp", m.d_mlp, "MLP width of every block (0: attention-only; docs/definitions.md)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(given("d_mlp"));
-  cmd->add_option("--act-fn", *act, "MLP activation: gelu (exact) | gelu_new (tanh form) | relu")
-      ->capture_default_str()->each(given("act_fn"));
-  cmd->add_flag("--parallel-attn-mlp", m.parallel_attn_mlp,
-                "Attention and MLP both read the block's input (GPT-NeoX/Pythia blocks)")->each(given("parallel_attn_mlp"));
-  cmd->add_option("--rotary-dim", m.rotary_dim, "With rotary positions: rotate only this many dimensions of each head (0: all)")
-      ->capture_default_str()->each(given("rotary_dim"));
-  cmd->add_flag("--biases", m.biases, "Train b_Q, b_K, b_V, b_O and b_U (otherwise they stay zero)")->each(given("biases"));
+  add_model_flags(cmd, o, *pos, *norm, *act);
+  auto given = given_flag(o);
   cmd->add_option("--batch", t.batch, "Sequences per step")->capture_default_str()->each(given("batch"));
   cmd->add_option("--lr", t.lr, "Peak learning rate")->capture_default_str()->each(given("lr"));
   cmd->add_option("--warmup", t.warmup_steps, "Linear warm-up steps")->capture_default_str()->each(given("warmup_steps"));

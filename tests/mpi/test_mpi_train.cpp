@@ -58,9 +58,9 @@ size_t logged_steps(const std::string& run) {
 
 using test::weights;
 
-TEST(MpiTrain, TwoRanksFollowOneProcess) {
+void two_ranks_follow_one_process(const std::string& model_flags) {
   test::TempDir tmp;
-  const std::string args = " --corpus " + make_corpus(tmp) + kModel + " --steps 50 --batch 8";
+  const std::string args = " --corpus " + make_corpus(tmp) + kModel + model_flags + " --steps 50 --batch 8";
   const std::string one = tmp / "one", two = tmp / "two";
   const auto r1 = test::run_cli("train --out " + one + args);
   ASSERT_EQ(r1.code, 0) << r1.output;
@@ -80,6 +80,11 @@ TEST(MpiTrain, TwoRanksFollowOneProcess) {
   }
   EXPECT_EQ(run::RunDir(two).snapshot_steps(), run::RunDir(one).snapshot_steps());
   EXPECT_EQ(run::RunDir(two).snapshot_steps().back(), 50);
+}
+
+TEST(MpiTrain, TwoRanksFollowOneProcess) { two_ranks_follow_one_process(""); }
+TEST(MpiTrain, TwoRanksFollowOneProcessWithMlps) {
+  two_ranks_follow_one_process(" --d-mlp 64 --act-fn gelu_new --biases");
 }
 
 TEST(MpiTrain, RefusesABatchThatDoesNotSplit) {

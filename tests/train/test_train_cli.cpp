@@ -141,6 +141,18 @@ TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
   EXPECT_FALSE(std::filesystem::exists(tmp / "bad"));
 }
 
+// The MLP's products take bf16 inputs too: the loss stays where fp32 puts it.
+TEST(TrainCli, Bf16PrecisionTrainsAModelWithMlps) {
+  test::TempDir tmp;
+  const std::string corpus = make_corpus(tmp), fp32 = tmp / "fp32", bf16 = tmp / "bf16";
+  const std::string args = " --corpus " + corpus + kModel + " --d-mlp 128 --act-fn gelu --steps 120 --lr 1e-2";
+  ASSERT_EQ(test::run_cli("train --out " + fp32 + args).code, 0);
+  const auto r = test::run_cli("train --out " + bf16 + args + " --precision bf16 --insist-bf16");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(weights(run::RunDir(fp32).snapshot_path(120)), weights(run::RunDir(bf16).snapshot_path(120)));
+  EXPECT_NEAR(final_eval_loss(bf16), final_eval_loss(fp32), 0.05);
+}
+
 TEST(TrainCli, RefusesBadInput) {
   test::TempDir tmp;
   const std::string corpus = make_corpus(tmp), run = tmp / "run";
