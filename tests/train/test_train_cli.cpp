@@ -113,19 +113,26 @@ double final_eval_loss(const std::string& run) {
   return s;
 }
 
-TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
-  test::TempDir tmp;
+// The same run in fp32 and in bf16 (--insist-bf16): the weights differ, the loss does not move
+// beyond rounding noise. Returns the shared arguments.
+std::string check_bf16_like_fp32(const test::TempDir& tmp, const std::string& model_flags) {
   const std::string corpus = make_corpus(tmp), fp32 = tmp / "fp32", bf16 = tmp / "bf16";
-  const std::string args = " --corpus " + corpus + kModel + " --steps 120 --lr 1e-2";
-  ASSERT_EQ(test::run_cli("train --out " + fp32 + args).code, 0);
+  const std::string args = " --corpus " + corpus + kModel + model_flags + " --steps 120 --lr 1e-2";
+  EXPECT_EQ(test::run_cli("train --out " + fp32 + args).code, 0);
   const auto r = test::run_cli("train --out " + bf16 + args + " --precision bf16 --insist-bf16");
-  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.code, 0) << r.output;
   std::ifstream f(bf16 + "/config.json");
   EXPECT_EQ(nlohmann::json::parse(f)["train"]["precision"], "bf16");
-  // The unembedding products of this model are large enough to take bf16 inputs: the weights
-  // differ, the loss does not move beyond rounding noise.
   EXPECT_NE(weights(run::RunDir(fp32).snapshot_path(120)), weights(run::RunDir(bf16).snapshot_path(120)));
   EXPECT_NEAR(final_eval_loss(bf16), final_eval_loss(fp32), 0.05);
+  return args;
+}
+
+TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
+  test::TempDir tmp;
+  // The unembedding products of this model are large enough to take bf16 inputs.
+  const std::string args = check_bf16_like_fp32(tmp, "");
+  const std::string corpus = tmp / "corpus.txt";
   // Without --insist-bf16, bf16 is used only where the CPU has it natively; elsewhere it would be
   // slower than fp32, and the run says so and trains in fp32.
   const auto plain = test::run_cli("train --out " + (tmp / "plain") + " --corpus " + corpus + kModel +
@@ -144,13 +151,7 @@ TEST(TrainCli, Bf16PrecisionTrainsLikeFp32) {
 // The MLP's products take bf16 inputs too: the loss stays where fp32 puts it.
 TEST(TrainCli, Bf16PrecisionTrainsAModelWithMlps) {
   test::TempDir tmp;
-  const std::string corpus = make_corpus(tmp), fp32 = tmp / "fp32", bf16 = tmp / "bf16";
-  const std::string args = " --corpus " + corpus + kModel + " --d-mlp 128 --act-fn gelu --steps 120 --lr 1e-2";
-  ASSERT_EQ(test::run_cli("train --out " + fp32 + args).code, 0);
-  const auto r = test::run_cli("train --out " + bf16 + args + " --precision bf16 --insist-bf16");
-  ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(weights(run::RunDir(fp32).snapshot_path(120)), weights(run::RunDir(bf16).snapshot_path(120)));
-  EXPECT_NEAR(final_eval_loss(bf16), final_eval_loss(fp32), 0.05);
+  check_bf16_like_fp32(tmp, " --d-mlp 128 --act-fn gelu");
 }
 
 TEST(TrainCli, RefusesBadInput) {
