@@ -321,6 +321,13 @@ void ablation_finding(const FindingInputs& in, std::vector<Finding>& out) {
     text += format(" and head %s lowers it most (%s nats)", name(down.layer, down.head).c_str(),
                 signed_text(-down.value).c_str());
   out.push_back({text + ".", anchor::ablation});
+  if (r.mlp_zero_icl.empty()) return;
+  const std::vector<double> zero = r.mlp_delta_icl(HeadAblation::Kind::zero), mean = r.mlp_delta_icl(HeadAblation::Kind::mean);
+  text = "Ablating each MLP layer changes the ICL score by";
+  for (size_t l = 0; l < zero.size(); ++l)
+    text += format("%s %s nats (MLP %zu zeroed) and %s (replaced by its mean)", l ? ";" : "", signed_text(zero[l]).c_str(), l,
+                   signed_text(mean[l]).c_str());
+  out.push_back({text + ".", anchor::ablation});
 }
 
 std::string order_terms(size_t k) {
@@ -336,8 +343,11 @@ void paths_finding(const FindingInputs& in, std::vector<Finding>& out) {
   }
   const analysis::PathExpansion& pe = in.paths->expansion;
   if (pe.loss_by_order.size() < 2) return;
-  std::string text = format("Path expansion (patterns frozen): the direct path alone gives a loss of %.2f nats",
-                         pe.loss_by_order[0]);
+  const bool mlps = !pe.mlp_term.empty();
+  std::string text = format(mlps ? "Path expansion (patterns and MLP outputs frozen): the direct path with the MLP "
+                                   "outputs gives a loss of %.2f nats"
+                                 : "Path expansion (patterns frozen): the direct path alone gives a loss of %.2f nats",
+                            pe.loss_by_order[0]);
   for (size_t k = 1; k < pe.loss_by_order.size(); ++k)
     text += format("%s %s %s %s nats%s", k == 1 ? ";" : ",", order_terms(k).c_str(), k == 1 ? "take" : "another",
                 nats_text(pe.loss_by_order[k - 1] - pe.loss_by_order[k]).c_str(), k == 1 ? " off it" : "");
@@ -347,6 +357,9 @@ void paths_finding(const FindingInputs& in, std::vector<Finding>& out) {
   if (std::isfinite(best.value))
     text += format("; the head whose own term matters most is %s (%s nats)", name(best.layer, best.head).c_str(),
                 nats_text(best.value).c_str());
+  for (size_t l = 0; l < pe.mlp_all_terms.size(); ++l)
+    text += format("%s MLP %zu's frozen output is worth %s nats with every head that reads it", l ? "," : ";", l,
+                   nats_text(pe.mlp_all_terms[l]).c_str());
   out.push_back({text + ".", anchor::paths});
 }
 

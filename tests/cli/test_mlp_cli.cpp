@@ -71,7 +71,8 @@ TEST_F(MlpRun, ReportOpensWithTheMlpAblations) {
   std::stringstream html;
   html << f.rdbuf();
   EXPECT_GT(html.str().size(), 10000u);
-  EXPECT_NE(html.str().find("MLP"), std::string::npos);
+  EXPECT_NE(html.str().find("Ablating each MLP layer changes the ICL score by"), std::string::npos);
+  EXPECT_NE(html.str().find("patterns and MLP outputs frozen"), std::string::npos);
 }
 
 TEST_F(MlpRun, ViewerSplitsTheLogitIntoHeadsAndMlps) {
