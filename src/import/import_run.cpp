@@ -79,7 +79,8 @@ run::RunConfig make_config(const Layout& layout, const Config& cfg, const std::v
   rc.run_id = run::new_run_id();
   rc.model = cfg;
   rc.original_architecture = layout.architecture;
-  // Training settings do not apply; the ones that count tokens describe the published schedule.
+  // Training settings do not apply. batch is the nearest whole number of sequences per step;
+  // data.tokens_per_step, which the snapshots' token counts use, is the exact figure.
   rc.train.batch = int(std::max<int64_t>(1, tokens_per_step / cfg.n_ctx));
   rc.train.steps = sources.back().step;
   rc.train.n_snapshots = int(sources.size());

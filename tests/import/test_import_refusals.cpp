@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "../io/temp_dir.h"
@@ -65,6 +66,22 @@ TEST(ImportRefuses, ATruncatedSafetensorsFile) {
   const std::string m = copy_fixture(tmp, "neox_bf16", "m");
   fs::resize_file(m + "/model.safetensors", fs::file_size(m + "/model.safetensors") / 2);
   expect_refusal(tmp, m, "model.safetensors");
+}
+
+TEST(ImportRefuses, ANonFiniteWeight) {
+  cs::test::TempDir tmp;
+  const std::string m = copy_fixture(tmp, "gpt2", "m"), file = m + "/model.safetensors";
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  uint64_t n = 0;
+  f.read(reinterpret_cast<char*>(&n), 8);
+  std::string header(n, '\0');
+  f.read(header.data(), std::streamsize(n));
+  const int64_t begin = nlohmann::json::parse(header)["wpe.weight"]["data_offsets"][0];
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  f.seekp(std::streamoff(8 + n + begin + 4 * 5));
+  f.write(reinterpret_cast<const char*>(&nan), 4);
+  f.close();
+  expect_refusal(tmp, m, "tensor 'wpe.weight' holds a non-finite value");
 }
 
 TEST(ImportRefuses, AnInconsistentConfig) {
