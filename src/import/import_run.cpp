@@ -31,8 +31,8 @@ std::pair<const Layout*, Config> read_model(const std::vector<Source>& sources) 
   Config cfg;
   for (const Source& s : sources) {
     const std::string path = (fs::path(s.folder) / file_name(File::config)).string();
+    const nlohmann::json j = io::read_json_file(path);  // its errors name the file already
     try {
-      const nlohmann::json j = io::read_json_file(path);
       const Layout& l = layout_for(j);
       const Config c = l.config(j);
       CS_CHECK(!layout || (layout == &l && nlohmann::json(c) == nlohmann::json(cfg)),
