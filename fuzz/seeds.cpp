@@ -151,6 +151,15 @@ void bpe_seeds(const fs::path& hf_dir, const fs::path& gpt2_dir, const fs::path&
   put(gpt2_dir, "small", gpt2_files(small_bpe()));
 }
 
+// tests/data/hf's configs, each joined with the sharded model's index.
+void hf_model_seeds(const fs::path& dir) {
+  const std::string hf = std::string(CS_SOURCE_DIR) + "/tests/data/hf/";
+  const std::string index = cs::io::read_file(hf + "neox_sharded/" + cs::file_name(cs::File::hf_weights_index));
+  for (const char* model : {"gpt2", "neox_bf16", "neox_sharded"})
+    put(dir, model, cs::io::read_file(hf + model + "/" + cs::file_name(cs::File::config)) +
+                        std::string(cs::fuzz::kPartSeparator) + index);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,6 +175,7 @@ int main(int argc, char** argv) {
   gettext_seeds(out / "gettext");
   tokenizer_seeds(out / "tokenizer");
   bpe_seeds(out / "hf_tokenizer", out / "gpt2_tokenizer", out / "scratch-bpe");
+  hf_model_seeds(out / "hf_model");
   fs::remove_all(out / "scratch-tokens");
   fs::remove_all(out / "scratch-bpe");
   return 0;

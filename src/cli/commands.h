@@ -18,6 +18,8 @@ void register_analyze(CLI::App& app);
 void register_report(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_sweep(CLI::App& app);
+void register_import(CLI::App& app);
+void register_eval(CLI::App& app);
 
 // What every analysis command takes: RUN (an existing run folder), --snapshot STEP|last (unless
 // snapshot is null) and --threads (0: every core).

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   cs::cli::register_demo(app);
   cs::cli::register_tokenize(app);
   cs::cli::register_train(app);
+  cs::cli::register_import(app);
+  cs::cli::register_eval(app);
   cs::cli::register_icl(app);
   cs::cli::register_circuits(app);
   cs::cli::register_heads(app);

@@ -29,6 +29,8 @@ enum class File {
   // Several runs compared (`icl A B`, the demo).
   icl_comparison_picture, loss_difference, loss_difference_array, loss_difference_picture,
   demo_summary,
+  // A Hugging Face model folder, read by `import` (docs/import.md); its config.json is File::config.
+  hf_weights, hf_weights_index, hf_torch_weights,
   // A sweep folder (`sweep`, docs/sweep.md): RUN is a run's name, VOCAB a vocabulary (v1024, bytes).
   sweep_plan, sweep_tokens, sweep_log, sweep_html, sweep_icl_picture, sweep_icl, sweep_icl_array,
   sweep_loss_slope_picture, sweep_loss_slope, sweep_loss_slope_array, sweep_induction_picture,
@@ -115,6 +117,10 @@ inline constexpr FileName kFiles[] = {
     {File::loss_difference_array, "icl_loss_difference.npy", "[run, point, n_ctx] per-token loss minus the first run's"},
     {File::loss_difference_picture, "icl_loss_difference", "loss difference by token index"},
     {File::demo_summary, "summary.json", "the demo's verdict"},
+
+    {File::hf_weights, "model.safetensors", "a Hugging Face model's weights in one file"},
+    {File::hf_weights_index, "model.safetensors.index.json", "which shard holds each tensor of a sharded Hugging Face model"},
+    {File::hf_torch_weights, "pytorch_model.bin", "a Hugging Face model's weights pickled by torch (convert first)"},
 
     {File::sweep_plan, "sweep.json", "the grid, every run's train flags and status, and `sweep report`'s results"},
     {File::sweep_tokens, "tokens-VOCAB", "the token folder the sweep's runs of one vocabulary share"},

@@ -14,6 +14,7 @@ namespace cs::run {
 
 nlohmann::json to_json(const RunConfig& rc) {
   nlohmann::json model = rc.model;
+  if (!rc.original_architecture.empty()) model["original_architecture"] = rc.original_architecture;
   const auto& t = rc.train;
   return {{"run_id", rc.run_id},
           {"model", model},
@@ -32,6 +33,7 @@ RunConfig run_config_from_json(const nlohmann::json& j) {
   try {
     rc.run_id = j.at("run_id").get<std::string>();
     rc.model = j.at("model").get<Config>();
+    rc.original_architecture = j.at("model").value("original_architecture", "");
     const auto& t = j.at("train");
     auto& s = rc.train;
     s.batch = json_integer<int>(t.at("batch"), "config.json: train.batch");

@@ -32,6 +32,9 @@ struct RunConfig {
   std::string run_id;
   Config model;
   TrainSettings train;
+  // The Hugging Face class an imported model came from (TransformerLens's original_architecture,
+  // written inside "model"); empty for a trained run.
+  std::string original_architecture;
   nlohmann::json data;  // corpus description, tokenizer, token counts (written by the trainer)
 };
 

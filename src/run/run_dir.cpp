@@ -96,9 +96,12 @@ std::vector<int64_t> RunDir::token_counts() const {
   const std::string p = path(File::tokens_dir) + "/" + file_name(File::token_counts);
   CS_CHECK(fs::exists(p), root_ << " has no " << file_name(File::tokens_dir) << "/"
                                 << file_name(File::token_counts) << " (the training split's token counts)");
-  const std::vector<int64_t> counts = io::read_npy(p).to_int64();
-  CS_CHECK(int64_t(counts.size()) == config().model.d_vocab,
+  std::vector<int64_t> counts = io::read_npy(p).to_int64();
+  CS_CHECK(int64_t(counts.size()) <= config().model.d_vocab,
            p << " holds " << counts.size() << " counts for a vocabulary of " << config().model.d_vocab);
+  // An imported model may have more embedding rows than its tokenizer has ids (Pythia: 50304 for
+  // 50277); no text gives the rows past the tokenizer, so they count zero.
+  counts.resize(size_t(config().model.d_vocab), 0);
   return counts;
 }
 
@@ -253,7 +256,8 @@ void RunWriter::load_eval() {
 
 void RunWriter::append_eval(int64_t step, int64_t tokens, const std::vector<float>& per_sequence) {
   load_eval();
-  const int64_t n_ctx = run_.config().model.n_ctx;
+  // The evaluation windows' length: the model's n_ctx in training, possibly fewer in `eval`.
+  const int64_t n_ctx = eval_.n_snapshots() ? eval_.n_ctx : run_.eval_tokens().width - 1;
   CS_CHECK(int64_t(per_sequence.size()) % n_ctx == 0, "evaluation losses are not whole sequences");
   if (eval_.n_snapshots() == 0) {
     eval_.n_ctx = n_ctx;
