@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/tables.h"
+#include "model/config.h"
 #include "report/demo.h"
 
 namespace cs::cli {
@@ -24,7 +25,10 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--pretrained", a->pretrained,
                   "Also analyse a pair an earlier demo trained, labelled as loaded (a folder written by "
                   "scripts/ship-demo.sh, e.g. models/demo of the source tree)");
-  cmd->callback([a] { report::run_demo(*a, analyze_and_print); });
+  cmd->callback([a] {
+    parse_act_fn(a->act_fn);  // a misspelt activation is refused before any tokenizing or training
+    report::run_demo(*a, analyze_and_print);
+  });
 }
 
 }  // namespace cs::cli

@@ -90,5 +90,13 @@ TEST(DemoCli, BadPretrainedFolderIsOneClearErrorBeforeTraining) {
   EXPECT_FALSE(std::filesystem::exists(tmp / "demo/1l"));
 }
 
+TEST(DemoCli, UnknownActivationIsOneClearErrorBeforeAnything) {
+  test::TempDir tmp;
+  const auto r = test::run_cli("demo --out " + (tmp / "demo") + " --d-mlp 64 --act-fn gelu2");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("unknown act_fn 'gelu2' (expected gelu, gelu_new or relu)"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "demo"));
+}
+
 }  // namespace
 }  // namespace cs
