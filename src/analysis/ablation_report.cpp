@@ -51,6 +51,13 @@ struct WindowSums {
   }
 };
 
+// Evaluation rows hold a window and its next token: at most n_ctx + 1 tokens.
+void check_eval_width(const run::RunDir& run, const run::EvalTokens& eval, const Config& cfg) {
+  CS_CHECK(eval.width >= 2 && eval.width <= int64_t(cfg.n_ctx) + 1,
+           run.path(File::eval_tokens) << " rows hold " << eval.width << " tokens, more than n_ctx + 1 = "
+                                       << cfg.n_ctx + 1 << " (or fewer than 2)");
+}
+
 }  // namespace
 
 JointAblation ablate_heads(const Params<float>& params, const run::RunDir& run,
@@ -64,14 +71,14 @@ JointAblation ablate_heads(const Params<float>& params, const run::RunDir& run,
     iv.ablate.push_back({l, h, HeadAblation::Kind::zero});
   }
   const run::EvalTokens eval = run.eval_tokens();
-  CS_CHECK(eval.width == int64_t(cfg.n_ctx) + 1,
-           run.path(File::eval_tokens) << " rows hold " << eval.width << " tokens, not n_ctx + 1 = " << cfg.n_ctx + 1);
+  check_eval_width(run, eval, cfg);
   const IclPositions pos = icl_positions(run);
   WindowSums clean_sums, ablated_sums;
   for (int64_t b0 = 0; b0 < eval.n; b0 += batch) {
     const int64_t nb = std::min<int64_t>(batch, eval.n - b0);
     const int32_t* windows = eval.tokens.data() + b0 * eval.width;
-    Activations<float> clean(cfg, nb, cfg.n_ctx), ablated(cfg, nb, cfg.n_ctx);
+    // Evaluation windows may be shorter than the context (an imported model evaluated with eval --n-ctx).
+    Activations<float> clean(cfg, nb, eval.width - 1), ablated(cfg, nb, eval.width - 1);
     clean.set_windows(windows);
     forward(params, clean);
     ablated.set_windows(windows);
@@ -121,8 +128,7 @@ AblationReport ablate(const run::RunDir& run, const AblationOptions& o) {
   const Config& cfg = run.config().model;
   run::EvalTokens eval = run.eval_tokens();
   if (o.max_sequences > 0) eval = eval.head(o.max_sequences);
-  CS_CHECK(eval.width == int64_t(cfg.n_ctx) + 1,
-           run.path(File::eval_tokens) << " rows hold " << eval.width << " tokens, not n_ctx + 1 = " << cfg.n_ctx + 1);
+  check_eval_width(run, eval, cfg);
   AblationReport r;
   r.kind = o.kind;
   r.positions = icl_positions(run);

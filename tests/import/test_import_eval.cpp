@@ -11,6 +11,9 @@
 #include "model/activations.h"
 #include "model/forward.h"
 #include "run/run_dir.h"
+#include "viewer/api.h"
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -64,10 +67,20 @@ TEST(ImportEval, GivesAnImportedRunEveryAnalysisInput) {
     const double expected = loss_from_logits(snap.params, window, i);
     EXPECT_NEAR(losses.per_sequence[size_t((1 * 16 + 5) * 16 + i)], expected, 2e-3 * std::max(1.0, expected)) << i;
   }
-  for (const char* analysis : {"icl ", "heads ", "circuits "}) {
+  for (const char* analysis : {"icl ", "heads --over-training ", "circuits ", "probes ", "report "}) {
     const auto a = cs::test::run_cli(analysis + run_dir);
     EXPECT_EQ(a.code, 0) << analysis << a.output;
   }
+  EXPECT_TRUE(fs::exists(run_dir + "/analysis/report.html"));
+  // The viewer on the imported checkpoints: any snapshot of the series, the logit split (one bar
+  // per MLP layer) adding up to the model's own logit.
+  cs::viewer::Api api({run_dir});
+  const auto j = nlohmann::json::parse(
+      api.forward(nlohmann::json{{"text", "the cat sat on the mat"}, {"snapshot", 2}, {"patterns", "none"}, {"positions", {3}}}.dump()));
+  EXPECT_EQ(j.at("snapshot").at("step"), 2);
+  const nlohmann::json& a = j.at("attribution")[0];
+  ASSERT_EQ(a.at("mlps").size(), size_t(snap.params.cfg.n_layers));
+  EXPECT_NEAR(a.at("sum").get<double>(), a.at("logit").get<double>(), 1e-3);
 }
 
 TEST(ImportEval, RefusesWindowsLongerThanTheModelAndLeavesNothing) {
