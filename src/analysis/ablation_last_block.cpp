@@ -1,6 +1,7 @@
 #include "analysis/ablation_last_block.h"
 
 #include "core/gemm.h"
+#include "model/forward.h"
 #include "model/ops/layernorm.h"
 #include "model/ops/mlp.h"
 
@@ -55,8 +56,7 @@ struct LastBlock {
       pre.resize(size_t(n * M));
       post.resize(size_t(n * M));
       mlp.resize(size_t(n * D));
-      const MlpWeights<T> mw{params.ptr(blk.W_in), params.ptr(blk.b_in), params.ptr(blk.W_out), params.ptr(blk.b_out)};
-      mlp_forward(x, mw, c.act_fn, pre.data(), post.data(), mlp.data(), n, D, M);
+      mlp_forward(x, mlp_weights(params, l), c.act_fn, pre.data(), post.data(), mlp.data(), n, D, M);
       mlp_out = &mlp;
     }
     for (int64_t i = 0; i < n * D; ++i) stream[size_t(i)] += (*mlp_out)[size_t(i)];

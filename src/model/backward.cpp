@@ -104,7 +104,7 @@ void mlp_layer_backward(const Params<T>& params, Activations<T>& acts, Params<T>
   const int64_t R = acts.rows(), D = c.d_model;
   const auto& blk = params.layout.blocks[l];
   const auto& gblk = grads.layout.blocks[l];
-  const MlpWeights<T> w{params.ptr(blk.W_in), params.ptr(blk.b_in), params.ptr(blk.W_out), params.ptr(blk.b_out)};
+  const MlpWeights<T> w = mlp_weights(params, l);
   const MlpGrads<T> g{grads.ptr(gblk.W_in), grads.ptr(gblk.b_in), grads.ptr(gblk.W_out), grads.ptr(gblk.b_out)};
   std::fill(acts.d_mlp_in.begin(), acts.d_mlp_in.end(), T(0));
   mlp_backward(acts.d_resid.data(), acts.mlp_input(l), acts.mlp_pre[l].data(), acts.mlp_post[l].data(),

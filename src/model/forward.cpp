@@ -140,10 +140,14 @@ void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int 
 }
 
 template <class T>
-MlpWeights<T> mlp_weights(const Params<T>& params, int l) {
-  const auto& blk = params.layout.blocks[l];
+MlpWeights<T> mlp_weights(const Params<T>& params, int layer) {
+  const auto& blk = params.layout.blocks[size_t(layer)];
   return {params.ptr(blk.W_in), params.ptr(blk.b_in), params.ptr(blk.W_out), params.ptr(blk.b_out)};
 }
+template MlpWeights<float> mlp_weights<float>(const Params<float>&, int);
+template MlpWeights<double> mlp_weights<double>(const Params<double>&, int);
+
+namespace {
 
 template <class T>
 void mlp_layer_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv) {
@@ -230,6 +234,8 @@ void capped_path_forward(const Params<T>& params, Activations<T>& acts, int orde
   for (int l = 0; l < L; ++l)
     for (int64_t i = 0; i < n; ++i) acts.resid[L][i] += prev[l][i];
 }
+
+}  // namespace
 
 template <class T>
 void forward(const Params<T>& params, Activations<T>& acts, const Interventions<T>* iv) {

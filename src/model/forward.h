@@ -4,6 +4,7 @@
 // they keep them.
 #include "model/activations.h"
 #include "model/interventions.h"
+#include "model/ops/mlp.h"
 #include "model/params.h"
 
 namespace cs {
@@ -16,5 +17,9 @@ void forward(const Params<T>& params, Activations<T>& acts, const Interventions<
 template <class T>
 void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int layer, const T* x,
                              T* out, const Interventions<T>* iv);
+
+// Layer `layer`'s MLP weights (W_in, b_in, W_out, b_out) as the MLP op takes them.
+template <class T>
+MlpWeights<T> mlp_weights(const Params<T>& params, int layer);
 
 }  // namespace cs
