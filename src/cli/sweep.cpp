@@ -128,6 +128,7 @@ void add_report(CLI::App& sweep) {
         *dir, [](const std::string& line) { std::fprintf(stderr, "sweep report: %s\n", line.c_str()); });
     std::printf("%s\n", sweep::table_text(r.table).c_str());
     for (const std::string& f : r.findings) std::printf("- %s\n", f.c_str());
+    std::printf("\n%s\n", sweep::usage_sentence(r.usage).c_str());
     std::printf("\nsweep report: %zu of %zu runs measured; %s\n", r.measured, r.total, r.written.front().c_str());
   });
 }

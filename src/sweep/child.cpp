@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -82,5 +83,11 @@ std::optional<ChildExit> poll_child(const Child& child) {
 }
 
 void signal_child(const Child& child, int signal) { kill(child.pid, signal); }
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
 
 }  // namespace cs::sweep

@@ -31,4 +31,7 @@ std::optional<ChildExit> poll_child(const Child& child);
 
 void signal_child(const Child& child, int signal);
 
+// This process's own CPU time (every thread, user + system; not its children's).
+double process_cpu_seconds();
+
 }  // namespace cs::sweep

@@ -51,12 +51,24 @@ struct Run {
   std::string note;  // why it failed
 };
 
+// One `sweep run` session as it measured itself: how busy it kept the machine's cores, and what
+// its own scheduling cost.
+struct Session {
+  std::string started;
+  int jobs = 0, cores = 0;
+  double wall_seconds = 0;
+  double runs_cpu_seconds = 0;  // the runs' user + system time, over the runs that ended in it
+  double own_cpu_seconds = 0;   // the sweep process's own: scheduling, progress lines, records
+};
+
 struct Sweep {
   std::string root;  // the sweep folder (not stored in sweep.json)
   std::string created;
   nlohmann::ordered_json grid;  // what was asked: layers, mlp, seeds, the other axes and the train flags
   std::vector<TokenFolder> tokens;
   std::vector<Run> runs;
+  double plan_cpu_seconds = 0;     // `sweep plan`'s CPU time (tokenizing, mostly)
+  std::vector<Session> sessions;   // one per `sweep run`
   nlohmann::ordered_json results;  // written by `sweep report`; null before
 };
 

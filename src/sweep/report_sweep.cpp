@@ -5,6 +5,7 @@
 
 #include "core/format.h"
 #include "io/atomic_file.h"
+#include "sweep/child.h"
 #include "sweep/sweep_dir.h"
 #include "sweep/sweep_findings.h"
 #include "sweep/sweep_page.h"
@@ -13,6 +14,7 @@
 namespace cs::sweep {
 
 SweepReport report_sweep(const std::string& dir, const std::function<void(const std::string&)>& progress) {
+  const double cpu_at_start = process_cpu_seconds();
   const Sweep s = load_sweep(dir);
   std::vector<RunResult> results;
   for (const Run& run : s.runs) {
@@ -31,8 +33,10 @@ SweepReport report_sweep(const std::string& dir, const std::function<void(const 
   report.table = sweep_table(s, results);
   const SweepPictures pictures = sweep_pictures(results);
   report.written = write_pictures(s, results, pictures);
+  // The page is all that remains to do: the report's own time is known now.
+  report.usage = sweep_usage(s, process_cpu_seconds() - cpu_at_start);
   const std::string page = sweep_path(s, File::sweep_html);
-  io::write_file_atomic(page, sweep_page(s, report.findings, report.table, pictures));
+  io::write_file_atomic(page, sweep_page(s, report.findings, report.table, pictures, report.usage));
   report.written.insert(report.written.begin(), page);
 
   nlohmann::ordered_json runs = nlohmann::ordered_json::array(), files = nlohmann::ordered_json::array();
@@ -43,6 +47,7 @@ SweepReport report_sweep(const std::string& dir, const std::function<void(const 
   latest.results = {{"reported", utc_now()},
                     {"measured", report.measured},
                     {"findings", report.findings},
+                    {"usage", to_json(report.usage)},
                     {"runs", runs},
                     {"files", files}};
   save_sweep(latest);

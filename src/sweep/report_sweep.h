@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sweep/sweep_table.h"
+#include "sweep/sweep_usage.h"
 
 namespace cs::sweep {
 
@@ -15,6 +16,7 @@ struct SweepReport {
   SweepTable table;
   std::vector<std::string> written;  // the page, the pictures and their data
   size_t measured = 0, total = 0;
+  SweepUsage usage;
 };
 
 // `progress` hears one line per run as it is measured.

@@ -45,6 +45,35 @@ std::vector<int64_t> steps_done(const Sweep& s, const std::vector<RunState>& sta
   return done;
 }
 
+// A run's training work per token, in multiply-adds up to a constant factor: the projections, the
+// attention over the context, the MLP and the unembedding. It only orders the queue.
+double work_per_token(const Sweep& s, const Run& r) {
+  auto number = [&](const char* flag, double fallback) {
+    const std::string v = flag_value(r.train, flag);
+    return v.empty() ? fallback : std::stod(v);
+  };
+  const double D = number("--d-model", 128), HK = number("--n-heads", 8) * number("--d-head", 16);
+  const double M = r.mlp ? number("--d-mlp", 4 * D) : 0, T = number("--n-ctx", 256);
+  double V = 0;
+  for (const TokenFolder& t : s.tokens)
+    if (t.folder == flag_value(r.train, "--corpus")) V = t.prepare.d_vocab;
+  return r.layers * (4 * D * HK + 2 * D * M + T * HK) + D * V;
+}
+
+// Longest remaining work first: the last runs to finish are then the short ones, so the cores
+// stay busy until the end (a long run started last would train alone on its share of them).
+std::deque<size_t> queue_longest_first(const Sweep& s, const std::vector<RunState>& states) {
+  const std::vector<int64_t> done = steps_done(s, states);
+  std::vector<std::pair<double, size_t>> work;
+  for (size_t i = 0; i < s.runs.size(); ++i)
+    if (states[i] != RunState::finished)
+      work.push_back({double(s.runs[i].steps - done[i]) * double(s.runs[i].tokens_per_step) * work_per_token(s, s.runs[i]), i});
+  std::stable_sort(work.begin(), work.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::deque<size_t> queue;
+  for (const auto& w : work) queue.push_back(w.second);
+  return queue;
+}
+
 std::vector<RunState> states_of(const Sweep& s) {
   std::vector<RunState> states;
   for (const Run& r : s.runs) states.push_back(run_state(s, r));
@@ -54,14 +83,13 @@ std::vector<RunState> states_of(const Sweep& s) {
 class Runner {
  public:
   Runner(Sweep sweep, const RunOptions& options, const std::vector<RunState>& states)
-      : s_(std::move(sweep)), o_(options), board_(s_.runs, steps_done(s_, states), options.jobs, s_.root) {
-    for (size_t i = 0; i < s_.runs.size(); ++i) {
-      if (states[i] != RunState::finished) {
-        queue_.push_back(i);
-      } else if (s_.runs[i].status != "finished") {
-        s_.runs[i].status = "finished";  // trained elsewhere, e.g. from `sweep commands`
-      }
-    }
+      : s_(std::move(sweep)),
+        o_(options),
+        board_(s_.runs, steps_done(s_, states), options.jobs, s_.root),
+        queue_(queue_longest_first(s_, states)) {
+    for (size_t i = 0; i < s_.runs.size(); ++i)
+      if (states[i] == RunState::finished) s_.runs[i].status = "finished";  // maybe trained from `sweep commands`
+    s_.sessions.push_back({utc_now(), options.jobs, options.cores, 0, 0, 0});
     save_sweep(s_);
   }
   RunOutcome run();
@@ -76,6 +104,7 @@ class Runner {
   void launch(size_t i);
   void record(const Active& a, const ChildExit& e);
   void stop();
+  void update_session();
 
   Sweep s_;
   RunOptions o_;
@@ -83,7 +112,15 @@ class Runner {
   std::deque<size_t> queue_;
   std::vector<Active> active_;
   bool stopping_ = false;
+  Clock::time_point started_ = Clock::now();
+  double cpu_at_start_ = process_cpu_seconds();
 };
+
+void Runner::update_session() {
+  Session& x = s_.sessions.back();
+  x.wall_seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  x.own_cpu_seconds = process_cpu_seconds() - cpu_at_start_;
+}
 
 void Runner::launch(size_t i) {
   Run& r = s_.runs[i];
@@ -117,6 +154,8 @@ void Runner::record(const Active& a, const ChildExit& e) {
   const double wall = std::chrono::duration<double>(Clock::now() - a.started).count();
   r.wall_seconds += wall;
   r.cpu_seconds += e.cpu_seconds;
+  s_.sessions.back().runs_cpu_seconds += e.cpu_seconds;
+  update_session();
   const int64_t step = logged_step(s_, r);
   if (step > a.first_step && wall > 0)
     r.tokens_per_second = double(step - a.first_step) * double(r.tokens_per_step) / wall;
@@ -166,6 +205,8 @@ RunOutcome Runner::run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   board_.finish();
+  update_session();
+  save_sweep(s_);
   RunOutcome out;
   out.total = int(s_.runs.size());
   out.stopped = stopping_;

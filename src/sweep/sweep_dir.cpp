@@ -8,6 +8,7 @@
 #include "data/prepare.h"
 #include "io/atomic_file.h"
 #include "run/run_dir.h"
+#include "sweep/child.h"
 
 namespace cs::sweep {
 
@@ -37,6 +38,15 @@ json run_json(const Run& r) {
           {"cpu_seconds", r.cpu_seconds},
           {"tokens_per_second", r.tokens_per_second},
           {"note", r.note}};
+}
+
+json session_json(const Session& x) {
+  return {{"started", x.started},
+          {"jobs", x.jobs},
+          {"cores", x.cores},
+          {"wall_seconds", x.wall_seconds},
+          {"runs_cpu_seconds", x.runs_cpu_seconds},
+          {"own_cpu_seconds", x.own_cpu_seconds}};
 }
 
 json tokens_json(const TokenFolder& t) {
@@ -93,6 +103,17 @@ Run run_from_json(const json& j, const std::string& what) {
   return r;
 }
 
+Session session_from_json(const json& j, const std::string& what) {
+  Session x;
+  x.started = field<std::string>(j, "started", what, "a string");
+  x.jobs = field<int>(j, "jobs", what, "an integer");
+  x.cores = field<int>(j, "cores", what, "an integer");
+  x.wall_seconds = field<double>(j, "wall_seconds", what, "a number");
+  x.runs_cpu_seconds = field<double>(j, "runs_cpu_seconds", what, "a number");
+  x.own_cpu_seconds = field<double>(j, "own_cpu_seconds", what, "a number");
+  return x;
+}
+
 TokenFolder tokens_from_json(const json& j, const std::string& what) {
   TokenFolder t;
   t.folder = field<std::string>(j, "folder", what, "a string");
@@ -119,6 +140,12 @@ Sweep sweep_from_json(const json& j, const std::string& what) {
   CS_CHECK(!runs.empty(), what << " holds no runs");
   for (size_t i = 0; i < runs.size(); ++i)
     s.runs.push_back(run_from_json(runs[i], what + ": runs[" + std::to_string(i) + "]"));
+  // Sweeps planned before these were recorded have neither.
+  s.plan_cpu_seconds = j.contains("plan_cpu_seconds") ? field<double>(j, "plan_cpu_seconds", what, "a number") : 0;
+  const auto sessions = j.contains("sessions") ? field<std::vector<json>>(j, "sessions", what, "a list")
+                                               : std::vector<json>{};
+  for (size_t i = 0; i < sessions.size(); ++i)
+    s.sessions.push_back(session_from_json(sessions[i], what + ": sessions[" + std::to_string(i) + "]"));
   s.results = j.contains("results") ? j.at("results") : json(nullptr);
   return s;
 }
@@ -133,13 +160,15 @@ std::string absolute_root(const std::string& dir) {
 }  // namespace
 
 json to_json(const Sweep& s) {
-  json tokens = json::array(), runs = json::array();
+  json tokens = json::array(), runs = json::array(), sessions = json::array();
   for (const TokenFolder& t : s.tokens) tokens.push_back(tokens_json(t));
   for (const Run& r : s.runs) runs.push_back(run_json(r));
+  for (const Session& x : s.sessions) sessions.push_back(session_json(x));
   return {{"format", kFormat},    {"version", kVersion},
           {"created", s.created}, {"paths", "each run's --corpus and --out are relative to this folder"},
           {"grid", s.grid},       {"tokens", tokens},
-          {"runs", runs},         {"results", s.results}};
+          {"runs", runs},         {"plan_cpu_seconds", s.plan_cpu_seconds},
+          {"sessions", sessions}, {"results", s.results}};
 }
 
 Sweep load_sweep(const std::string& dir) {
@@ -165,6 +194,7 @@ void save_sweep(const Sweep& s) {
 
 Sweep create_sweep(const PlanRequest& q, const std::vector<TrainFlag>& known,
                    const std::function<void(const std::string&)>& log) {
+  const double cpu_at_start = process_cpu_seconds();
   Sweep s = make_plan(q, known);
   CS_CHECK(!fs::exists(fs::path(q.out) / file_name(File::sweep_plan)),
            q.out << " already holds a sweep; `circuitscope sweep run " << q.out
@@ -179,6 +209,7 @@ Sweep create_sweep(const PlanRequest& q, const std::vector<TrainFlag>& known,
     prepare.threads = q.threads;
     data::prepare_tokens_once(prepare, (fs::path(s.root) / t.folder).string(), log);
   }
+  s.plan_cpu_seconds = process_cpu_seconds() - cpu_at_start;
   save_sweep(s);
   return s;
 }

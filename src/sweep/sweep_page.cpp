@@ -97,7 +97,7 @@ std::string pictures_sections(const SweepPictures& p) {
              p.notes);
 }
 
-std::string records_section(const Sweep& s) {
+std::string records_section(const Sweep& s, const SweepUsage& usage) {
   std::string html =
       section("records", "Training records") +
       "<table>\n<tr><th class=\"l\">run</th><th>status</th><th>sessions</th><th>threads</th><th>wall</th>"
@@ -112,18 +112,18 @@ std::string records_section(const Sweep& s) {
          note(
              "What `circuitscope sweep run` recorded, summed over its sessions; runs trained from `sweep commands` "
              "elsewhere have no record here.") +
-         "</section>\n";
+         note(usage_sentence(usage)) + "</section>\n";
 }
 
 }  // namespace
 
 std::string sweep_page(const Sweep& s, const std::vector<std::string>& findings, const SweepTable& table,
-                       const SweepPictures& pictures) {
+                       const SweepPictures& pictures, const SweepUsage& usage) {
   size_t measured = 0;
   for (const std::string& n : table.notes) measured += n.empty();
   return report::html::page_open("Sweep " + std::filesystem::path(s.root).filename().string() + " — circuitscope") +
          header(s, measured) + findings_section(findings) + table_section(table) + pictures_sections(pictures) +
-         records_section(s) +
+         records_section(s, usage) +
          report::html::page_close("circuitscope sweep report of " + s.root +
                                   ". The numbers behind each picture lie "
                                   "beside it in the sweep folder; each run's own analyses are in its " +
