@@ -36,7 +36,8 @@ void BM_Forward(benchmark::State& state) {
   const cs::Config c = gpt2_small();
   cs::Params<float> params(c);
   params.init(1);
-  cs::Activations<float> acts(c, batch, c.n_ctx);
+  // Inference keeps one layer at a time, as evaluation does.
+  cs::Activations<float> acts(c, batch, c.n_ctx, false, cs::Keep::current_layer);
   cs::Rng rng(2);
   std::vector<int32_t> windows(batch * (c.n_ctx + 1));
   for (auto& t : windows) t = int32_t(rng.below(c.d_vocab));

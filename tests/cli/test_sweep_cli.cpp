@@ -20,6 +20,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "run/run_dir.h"
+#include "sweep/sweep_dir.h"
 
 namespace cs {
 namespace {
@@ -128,6 +129,17 @@ void check_report(const std::string& dir, const std::vector<std::string>& runs) 
   EXPECT_EQ(pictures, 3u);
   EXPECT_EQ(page.find("http"), std::string::npos) << "the page must open offline";
   EXPECT_GE(results["findings"].size(), 3u);
+  // How busy the sweep kept the cores, and its own cost against the training.
+  const json usage = results["usage"];
+  EXPECT_EQ(usage["sessions"], 2);
+  EXPECT_GT(usage["utilisation"].get<double>(), 0.05);
+  EXPECT_LT(usage["utilisation"].get<double>(), 1.05);
+  EXPECT_GT(usage["overhead"].get<double>(), 0);
+  EXPECT_GT(usage["plan_cpu_seconds"].get<double>(), 0);
+  EXPECT_GT(usage["report_cpu_seconds"].get<double>(), 0);
+  EXPECT_NE(r.output.find("of the cores' time"), std::string::npos) << r.output;
+  // `serve DIR` shows every run of the sweep.
+  EXPECT_EQ(sweep::runs_with_snapshots(sweep::load_sweep(dir)).size(), runs.size());
 }
 
 TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
@@ -158,11 +170,21 @@ TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
   ASSERT_FALSE(stopped.empty()) << after.dump(1);
   EXPECT_FALSE(finished(dir + "/" + stopped, 600));
 
+  // Longest first: the 2-layer runs start before the 1-layer ones.
+  const std::string first_session = io::read_file(dir + ".out");
+  EXPECT_LT(first_session.find("l2-attn-s0: starting"), first_session.find("l1-attn-s0: starting")) << first_session;
   r = test::run_cli("sweep run " + dir + " --jobs 2");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("sweep run: 4 of 4 runs finished"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(stopped + ": resuming at step"), std::string::npos) << r.output;
   after = read_json(dir + "/sweep.json");
+  ASSERT_EQ(after["sessions"].size(), 2u) << after.dump(1);
+  for (const auto& session : after["sessions"]) {
+    EXPECT_EQ(session["jobs"], 2);
+    EXPECT_GT(session["wall_seconds"].get<double>(), 0);
+    EXPECT_GT(session["runs_cpu_seconds"].get<double>(), 0);
+    EXPECT_GT(session["own_cpu_seconds"].get<double>(), 0);
+  }
   for (const auto& run : after["runs"]) {
     const std::string name = run["name"];
     EXPECT_EQ(run["status"], "finished") << name;
