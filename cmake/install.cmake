@@ -1,4 +1,4 @@
-# `cmake --install BUILD [--prefix P]`: the library, its headers, the binary and a CMake package,
+# `cmake --install BUILD [--prefix P]`: the library, its public header, the binary and a CMake package,
 # so that another project can find_package(circuitscope) and link circuitscope::circuitscope.
 # Components: `circuitscope` (all of that) and `python` (the module, when it is built).
 include(CMakePackageConfigHelpers)
@@ -8,9 +8,8 @@ set(CS_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/circuitscope)
 install(TARGETS circuitscope_lib EXPORT circuitscopeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT circuitscope)
 install(TARGETS circuitscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT circuitscope)
-# The headers keep their folders, so installed code includes them as the library does.
-install(DIRECTORY src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/circuitscope COMPONENT circuitscope
-        FILES_MATCHING PATTERN "*.h")
+# The public header alone: it declares everything users call and includes only the standard
+# library; the headers of src/ stay inside the build.
 install(FILES include/circuitscope/circuitscope.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/circuitscope COMPONENT circuitscope)
 

@@ -1,58 +1,274 @@
 #pragma once
-// circuitscope's C++ API: read a run folder, run a snapshot of its model with an activation cache,
-// and address the cache by TransformerLens hook names. Link circuitscope::circuitscope
-// (find_package(circuitscope) once installed); examples/top_attention.cpp is a complete program.
+// circuitscope's C++ API: open a run folder, load a snapshot of its model, run it with an
+// activation cache or with hooks under TransformerLens's hook names, ablate heads, and run the
+// analyses. This header is the whole installed interface: it needs only the standard library.
+// Link circuitscope::circuitscope (find_package(circuitscope)); examples/top_attention.cpp is a
+// complete program.
 //
-//   cs::run::RunDir run("demo/2l");                 // reads nothing yet
-//   const cs::Config& cfg = run.config().model;     // config.json (a cs::Error when absent)
-//   cs::run::Snapshot snap = run.snapshot("last");  // or run.snapshot(int64_t step)
-//   std::unique_ptr<cs::data::Tokenizer> tok = run.tokenizer();
+//   circuitscope::Run run("demo/2l");                       // reads nothing yet
+//   circuitscope::Model model = run.model("last");          // or run.model(step) / Model(run, snap)
+//   std::vector<int32_t> ids = model.to_tokens("the cat sat. the cat");  // BOS first
 //
-//   std::vector<int32_t> ids = {tok->bos_id()};     // encode() adds no BOS; documents start with one
-//   for (int32_t id : tok->encode("the cat sat. the cat")) ids.push_back(id);
+//   circuitscope::Cache cache = model.run_with_cache(ids);
+//   circuitscope::Tensor p = cache.get("blocks.1.attn.hook_pattern");  // [1, H, T, T]
+//   float last = p.at({0, 3, int64_t(ids.size()) - 1, 0});
 //
-//   // One sequence (batch 1) of up to n_ctx tokens; `true` keeps the logits [B, T, d_vocab].
-//   cs::Activations<float> acts(cfg, 1, int64_t(ids.size()), true);
-//   acts.set_tokens(ids.data());     // or set_windows([B, T + 1]) to get the per-token loss too
-//   cs::forward(snap.params, acts);
+//   // A hook sees the activation where the pass holds it; what it writes there is what the rest
+//   // of the pass computes from.
+//   circuitscope::Tensor logits = model.run_with_hooks(ids, {{"blocks.0.attn.hook_z",
+//       [](const circuitscope::TensorView& z, const circuitscope::HookPoint&) {
+//         for (int64_t t = 0; t < z.shape[1]; ++t)
+//           for (int64_t k = 0; k < z.shape[3]; ++k) z.at({0, t, 1, k}) = 0;  // head 1 off
+//       }}});
 //
-//   cs::HookTensor<float> p = acts.hook("blocks.1.attn.hook_pattern");  // shape [B, H, T, T]
-//   // acts.logits, acts.pattern[layer], acts.z[layer], acts.resid[layer] are the buffers
-//   // themselves (row-major, shapes in model/activations.h); acts.hook_names() lists the hooks;
-//   // acts.head_result(snap.params, layer) computes blocks.{layer}.attn.hook_result.
+//   circuitscope::HeadsResult heads = model.heads();        // heads.json's numbers
+//   circuitscope::IclResult icl = run.icl();                // icl.json's numbers
+//   std::string text = icl.to_json_string();
 //
-// Parameters: snap.params["blocks.0.attn.W_Q"] points at a tensor named and shaped as in a
-// TransformerLens state dict (snap.params.layout.views() lists names, shapes and offsets).
-// Interventions (ablations, frozen patterns, path order) are data passed as forward's third
-// argument (model/interventions.h). Every failure a user can cause throws cs::Error, whose message
-// names the file, field or value on one line.
-//
-// The analyses are functions of loaded weights (and the run's evaluation data) that return structs
-// with to_json() (the schema of the file the command line writes):
-//
-//   cs::analysis::ModelCircuits circuits(snap.params);   // folded weights, OV/QK spectra, OV(l, h)
-//   cs::analysis::HeadsReport h = cs::analysis::heads(snap, run, circuits);       // heads.json
-//   cs::analysis::JointAblation a = cs::analysis::ablate_heads(snap.params, run, {{1, 6}});
-//   cs::analysis::IclResult icl = cs::analysis::run_icl(run, {});                 // icl.json
-//   cs::report::Analyses all = cs::report::analyze(run, {});  // every analysis, files written
-#include "analysis/ablation_report.h"
-#include "analysis/circuit_sources.h"
-#include "analysis/circuits_report.h"
-#include "analysis/heads_report.h"
-#include "analysis/model_circuits.h"
-#include "analysis/paths_report.h"
-#include "analysis/probes_report.h"
-#include "analysis/run_inputs.h"
-#include "core/error.h"
-#include "core/gemm.h"  // cs::set_num_threads: threads for the forward pass and its GEMMs
-#include "data/eval_set.h"
-#include "data/tokenizer.h"
-#include "model/activations.h"
-#include "model/config.h"
-#include "model/forward.h"
-#include "model/interventions.h"
-#include "model/params.h"
-#include "run/run_config.h"
-#include "run/run_dir.h"
-#include "report/analyze.h"
-#include "run/snapshot.h"
+// Every failure a user can cause (a missing file, a bad name, shape or index) throws a
+// std::runtime_error whose message names the file, field or value on one line.
+#include <complex>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace circuitscope {
+
+// Threads for the forward passes and their matrix products (0: every core).
+void set_num_threads(int n);
+
+// The model's shape (config.json's "model"), under TransformerLens's field names.
+struct ModelConfig {
+  int n_layers = 0, n_heads = 0, d_model = 0, d_head = 0, d_mlp = 0, d_vocab = 0, n_ctx = 0;
+  std::string positional_embedding_type;  // "standard", "shortformer" or "rotary"
+  std::string normalization_type;         // "LN", "LNPre" or "null" (TransformerLens's None)
+  bool attn_only() const { return d_mlp == 0; }
+};
+
+// A dense row-major array of floats.
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  int64_t numel() const;
+  // The element at one index per axis; an index out of range is an error.
+  float at(std::initializer_list<int64_t> index) const;
+};
+
+// An activation in place during a forward pass: strided, in TransformerLens's shape (batch first).
+struct TensorView {
+  float* data = nullptr;
+  std::vector<int64_t> shape, strides;  // strides in elements
+  float& at(std::initializer_list<int64_t> index) const;
+  Tensor copy() const;
+  // Overwrites every element with t's (same shape).
+  void assign(const Tensor& t) const;
+};
+
+// A point of the forward pass where activations can be read or hooked.
+struct HookPoint {
+  std::string name;                // TransformerLens's, e.g. "blocks.0.attn.hook_z"
+  int layer = -1;                  // -1 outside the blocks
+  std::vector<int64_t> shape;      // batch first
+  bool replaceable = true;         // false: a hook may read it, but the pass ignores what it writes
+};
+
+// Called as the pass reaches the point named `name`.
+struct Hook {
+  std::string name;
+  std::function<void(const TensorView& activation, const HookPoint& point)> fn;
+};
+
+// Interventions are plain data: heads whose result is removed from the residual stream.
+struct HeadAblation {
+  enum class Kind { zero, mean };  // mean: the head's mean result over the pass's batch and positions
+  int layer = 0, head = 0;
+  Kind kind = Kind::zero;
+};
+
+struct Interventions {
+  std::vector<HeadAblation> ablate_heads;
+};
+
+// Sequences of one length, as a forward pass takes them.
+using TokenBatch = std::vector<std::vector<int32_t>>;
+
+// A finished forward pass's activations, by hook name.
+class Cache {
+ public:
+  int64_t batch() const;
+  int64_t seq() const;
+  // Every hook point of the model, in the order the pass reaches them; hook_logits last.
+  std::vector<std::string> names() const;
+  // A copy of the activation (computed again from the kept ones where the pass keeps none);
+  // an unknown name is an error.
+  Tensor get(const std::string& hook_name) const;
+  Tensor logits() const;  // [batch, seq, d_vocab]
+
+  struct Impl;
+  explicit Cache(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// One snapshot's weights (snapshots/STEP.safetensors) and where they came from.
+class Snapshot {
+ public:
+  int64_t step() const;
+  int64_t tokens() const;  // training tokens seen
+  const std::string& run_id() const;
+  // Names as in a TransformerLens state dict ("blocks.0.attn.W_Q" [n_heads, d_model, d_head]).
+  std::vector<std::string> weight_names() const;
+  Tensor weight(const std::string& name) const;
+
+  struct Impl;
+  explicit Snapshot(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+struct HeadsResult;
+struct CircuitsResult;
+struct AblationResult;
+struct IclResult;
+enum class AblationKind { pattern_preserving, full };
+
+class Model;
+
+// A run folder (config.json, snapshots/, eval/, tokenizer); nothing is read until asked.
+class Run {
+ public:
+  explicit Run(const std::string& folder);
+  const std::string& folder() const;
+  std::string name() const;
+  ModelConfig config() const;
+  std::vector<int64_t> snapshot_steps() const;  // ascending
+  // "last" or a step number; an absent snapshot is an error.
+  Snapshot snapshot(const std::string& which = "last") const;
+  Snapshot snapshot(int64_t step) const;
+  Model model(const std::string& which = "last") const;
+  Model model(int64_t step) const;
+  // The in-context-learning curve over the run's snapshots, from their evaluation losses, with the
+  // default windows for n_ctx and the phase-change search after the learning-rate warm-up.
+  IclResult icl() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// A snapshot's model with the run's tokenizer: forward passes and the per-snapshot analyses.
+class Model {
+ public:
+  Model(const Run& run, const Snapshot& snapshot);
+  const ModelConfig& config() const;
+  const Snapshot& snapshot() const;
+
+  // The run's tokenizer (a run without one makes these an error).
+  std::vector<int32_t> to_tokens(const std::string& text, bool prepend_bos = true) const;
+  std::string to_string(const std::vector<int32_t>& tokens) const;
+  std::vector<std::string> to_str_tokens(const std::vector<int32_t>& tokens) const;
+
+  std::vector<HookPoint> hook_points(int64_t seq, int64_t batch = 1) const;
+  // One sequence is a batch of one; sequences longer than n_ctx are an error.
+  Cache run_with_cache(const std::vector<int32_t>& tokens, const Interventions& iv = {}) const;
+  Cache run_with_cache(const TokenBatch& tokens, const Interventions& iv = {}) const;
+  // The logits [batch, seq, d_vocab] of a pass with the hooks called (after the interventions
+  // at the same point). Hooking a name the model lacks is an error.
+  Tensor run_with_hooks(const std::vector<int32_t>& tokens, const std::vector<Hook>& hooks,
+                        const Interventions& iv = {}) const;
+  Tensor run_with_hooks(const TokenBatch& tokens, const std::vector<Hook>& hooks,
+                        const Interventions& iv = {}) const;
+
+  // The evaluator scores, OV/QK copying scores and kinds of every head (analysis/heads.json).
+  HeadsResult heads() const;
+  // Weight-only circuits: OV/QK spectra and, with 2+ layers, composition (circuits.json,
+  // composition.json).
+  CircuitsResult circuits() const;
+  // The ICL score and loss on the run's evaluation sequences with `heads` (layer, head) ablated
+  // together, against the clean model.
+  AblationResult ablate(const std::vector<std::pair<int, int>>& heads,
+                        AblationKind kind = AblationKind::pattern_preserving) const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// What every result shares: the JSON the command line writes for it.
+class JsonResult {
+ public:
+  const std::string& to_json_string() const { return json_; }
+
+ private:
+  friend struct ResultAccess;
+  std::string json_;
+};
+
+struct HeadResult {
+  int layer = 0, head = 0;
+  double prefix_matching = 0, previous_token = 0, positional = 0, copying = 0;
+  double ov_copying_score = 0, qk_copying_score = 0;
+  std::vector<std::string> kinds;  // "previous-token", "induction", "copying", "positional"
+};
+
+struct HeadsResult : JsonResult {
+  int64_t step = 0;
+  int n_layers = 0, n_heads = 0;
+  std::vector<HeadResult> heads;  // layer-major
+  const HeadResult& at(int layer, int head) const;
+};
+
+struct HeadCircuit {
+  int layer = 0, head = 0;
+  std::vector<std::complex<double>> ov_eigenvalues, qk_eigenvalues;  // largest |lambda| first
+  double ov_copying_score = 0, qk_copying_score = 0;
+};
+
+// Composition scores of the heads of layer l1 into those of layer l2: [n_heads][n_heads].
+struct Composition {
+  int l1 = 0, l2 = 1;
+  std::vector<std::vector<double>> q, k, v;
+};
+
+struct CircuitsResult : JsonResult {  // {"circuits": …, "composition": …}
+  int64_t step = 0;
+  std::vector<HeadCircuit> heads;   // layer-major
+  std::vector<Composition> composition;  // empty with one layer
+};
+
+struct AblationResult : JsonResult {
+  std::vector<std::pair<int, int>> heads;
+  AblationKind kind = AblationKind::pattern_preserving;
+  int64_t n_eval = 0;
+  double clean_icl = 0, ablated_icl = 0;    // nats
+  double clean_loss = 0, ablated_loss = 0;  // mean per-token loss
+  double delta_icl() const { return ablated_icl - clean_icl; }
+};
+
+struct IclResult : JsonResult {
+  struct Window {
+    int64_t first = 0, last = 0;  // token positions, inclusive
+  };
+  struct PhaseChange {
+    int64_t start_step = 0, end_step = 0, start_tokens = 0, end_tokens = 0;
+    double delta_nats = 0;
+  };
+  std::vector<int64_t> steps, tokens;  // one per snapshot
+  std::vector<double> icl_score, icl_stderr, early_loss, late_loss, icl_score_smoothed;
+  Window early_window, late_window;
+  int64_t n_eval = 0;
+  std::optional<PhaseChange> phase_change;
+};
+
+}  // namespace circuitscope

@@ -11,11 +11,20 @@ rm -rf "$work" && mkdir -p "$work"
 
 cmake --install "$build" --prefix "$prefix" --component circuitscope
 for f in lib/libcircuitscope.a bin/circuitscope include/circuitscope/circuitscope.h \
-         include/circuitscope/run/run_dir.h include/circuitscope/model/ops/attention.h \
          lib/cmake/circuitscope/circuitscopeConfig.cmake lib/cmake/circuitscope/circuitscopeConfigVersion.cmake; do
   [ -e "$prefix/$f" ] || fail "$f was not installed"
 done
 ! grep -rq "CS_SOURCE_DIR\|$source" "$prefix/lib/cmake/circuitscope" || fail "the package refers to the source tree"
+# Only the public header is installed, it needs nothing but the standard library, and the package
+# hands its users no Eigen or nlohmann/json.
+headers=$(cd "$prefix/include" && find . -type f | sort)
+[ "$headers" = "./circuitscope/circuitscope.h" ] || fail "headers other than the public one were installed: $headers"
+included=$(echo '#include <circuitscope/circuitscope.h>' |
+  c++ -std=c++17 -fsyntax-only -H -I"$prefix/include" -x c++ - 2>&1 >/dev/null | grep '^\.') ||
+  fail "the public header does not compile on its own"
+[ "$(grep -c "$prefix" <<<"$included")" -eq 1 ] && ! grep -qi "eigen\|nlohmann" <<<"$included" ||
+  fail "the public header includes more than the standard library: $included"
+! grep -rqi "eigen\|nlohmann" "$prefix/lib/cmake/circuitscope" || fail "the package passes Eigen or nlohmann/json on"
 
 cmake -S "$source/examples" -B "$work/examples" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$work/examples"

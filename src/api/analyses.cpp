@@ -1,0 +1,119 @@
+// The analyses of the public API: the library's analysis functions, their results copied into
+// the public structs, with the JSON the command line writes.
+#include "api/impl.h"
+
+#include <optional>
+
+#include "analysis/ablation_report.h"
+#include "analysis/circuit_sources.h"
+#include "analysis/circuits_report.h"
+#include "analysis/heads_report.h"
+#include "analysis/model_circuits.h"
+#include "analysis/run_inputs.h"
+#include "core/error.h"
+
+namespace circuitscope {
+
+namespace {
+
+// Skip-trigram sources: the run's most frequent training tokens, as `circuits` takes by default.
+constexpr int64_t kCircuitSources = 200;
+
+std::vector<HeadCircuit> head_circuits(const std::vector<cs::analysis::HeadSpectrum>& spectra) {
+  std::vector<HeadCircuit> out;
+  for (const cs::analysis::HeadSpectrum& s : spectra)
+    out.push_back({s.layer, s.head, s.ov_eigenvalues, s.qk_eigenvalues, s.ov_copying_score, s.qk_copying_score});
+  return out;
+}
+
+}  // namespace
+
+HeadsResult Model::heads() const {
+  const cs::run::Snapshot& snap = impl_->snap();
+  const cs::analysis::HeadsReport r = cs::analysis::heads(snap, impl_->run, cs::analysis::ModelCircuits(snap.params));
+  HeadsResult out;
+  out.step = snap.info.step;
+  out.n_layers = r.n_layers();
+  out.n_heads = r.n_heads();
+  for (int l = 0; l < r.n_layers(); ++l)
+    for (int h = 0; h < r.n_heads(); ++h) {
+      const cs::analysis::HeadScores s = r.scores(l, h);
+      const cs::analysis::HeadSpectrum& sp = r.spectra[size_t(l * r.n_heads() + h)];
+      out.heads.push_back({l, h, s.prefix_matching, s.previous_token, s.positional, s.copying_r,
+                           sp.ov_copying_score, sp.qk_copying_score, r.kinds(l, h)});
+    }
+  ResultAccess::set_json(out, r.to_json());
+  return out;
+}
+
+const HeadResult& HeadsResult::at(int layer, int head) const {
+  CS_CHECK(layer >= 0 && layer < n_layers && head >= 0 && head < n_heads,
+           "no head " << layer << "." << head << " in a model of " << n_layers << " x " << n_heads);
+  return heads[size_t(layer * n_heads + head)];
+}
+
+CircuitsResult Model::circuits() const {
+  const cs::run::Snapshot& snap = impl_->snap();
+  const cs::data::Tokenizer* tok = impl_->tokenizer.get();
+  cs::analysis::CircuitsOptions o;
+  o.skip_trigrams = tok != nullptr;  // the frequent tokens are found through the tokenizer
+  const cs::analysis::CircuitSources sources =
+      tok ? cs::analysis::circuit_sources(impl_->run, tok, {}, kCircuitSources) : cs::analysis::CircuitSources{};
+  const cs::analysis::ModelCircuits circuits(snap.params);
+  // The induction axes want measured previous-token scores, as `circuits` takes them; without
+  // evaluation sequences the weight-only stand-in is used (and named in the JSON).
+  std::optional<cs::analysis::PrevTokenScores> prev;
+  if (impl_->cfg.n_layers >= 2 && impl_->run.has(cs::File::eval_tokens) && tok)
+    prev = cs::analysis::heads(snap, impl_->run, circuits).previous_token();
+  const cs::analysis::CircuitsAnalysis a = cs::analysis::analyze_circuits(circuits, sources.ids, sources.note, o, prev);
+  CircuitsResult out;
+  out.step = snap.info.step;
+  out.heads = head_circuits(a.spectra);
+  for (const cs::analysis::CompositionPair& p : a.pairs) out.composition.push_back({p.l1, p.l2, p.q, p.k, p.v});
+  nlohmann::ordered_json j;
+  j["circuits"] = cs::analysis::circuits_json(a, tok);
+  j["composition"] = cs::analysis::composition_json(a);
+  ResultAccess::set_json(out, j);
+  return out;
+}
+
+AblationResult Model::ablate(const std::vector<std::pair<int, int>>& heads, AblationKind kind) const {
+  const cs::analysis::AblationKind k =
+      kind == AblationKind::full ? cs::analysis::AblationKind::full : cs::analysis::AblationKind::pattern_preserving;
+  const cs::analysis::JointAblation a = cs::analysis::ablate_heads(impl_->snap().params, impl_->run, heads, k);
+  AblationResult out;
+  out.heads = a.heads;
+  out.kind = kind;
+  out.n_eval = a.n_eval;
+  out.clean_icl = a.clean_icl;
+  out.ablated_icl = a.ablated_icl;
+  out.clean_loss = a.clean_loss;
+  out.ablated_loss = a.ablated_loss;
+  ResultAccess::set_json(out, a.to_json());
+  return out;
+}
+
+IclResult Run::icl() const {
+  cs::analysis::IclOptions o;
+  o.search_from_step = -1;  // after the run's learning-rate warm-up
+  const cs::analysis::IclResult r = cs::analysis::run_icl(impl_->dir, o);
+  IclResult out;
+  out.steps = r.steps;
+  out.tokens = r.tokens;
+  out.icl_score = r.icl_score;
+  out.icl_stderr = r.icl_stderr;
+  out.early_loss = r.early_loss;
+  out.late_loss = r.late_loss;
+  out.icl_score_smoothed = r.icl_score_smoothed;
+  out.early_window = {r.positions.early_window.first, r.positions.early_window.last};
+  out.late_window = {r.positions.late_window.first, r.positions.late_window.last};
+  out.n_eval = r.n_eval;
+  if (r.phase_change) {
+    const cs::analysis::PhaseChange& p = *r.phase_change;
+    out.phase_change = IclResult::PhaseChange{p.start_step, p.end_step, p.start_tokens, p.end_tokens, p.delta_nats};
+  }
+  ResultAccess::set_json(out, r.to_json());
+  return out;
+}
+
+}  // namespace circuitscope
