@@ -109,6 +109,7 @@ class Cache {
   Tensor get(const std::string& hook_name) const;
   Tensor logits() const;  // [batch, seq, d_vocab]
 
+  // Caches come from Model::run_with_cache; Impl is the library's own (opaque here).
   struct Impl;
   explicit Cache(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
@@ -126,6 +127,7 @@ class Snapshot {
   std::vector<std::string> weight_names() const;
   Tensor weight(const std::string& name) const;
 
+  // Snapshots come from Run::snapshot; Impl is the library's own (opaque here).
   struct Impl;
   explicit Snapshot(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   const Impl& impl() const { return *impl_; }
@@ -138,6 +140,8 @@ struct HeadsResult;
 struct CircuitsResult;
 struct AblationResult;
 struct IclResult;
+// pattern_preserving: every attention pattern stays the clean pass's, so only value paths change;
+// full: the ablated pass computes its patterns again.
 enum class AblationKind { pattern_preserving, full };
 
 class Model;
@@ -159,7 +163,7 @@ class Run {
   // default windows for n_ctx and the phase-change search after the learning-rate warm-up.
   IclResult icl() const;
 
-  struct Impl;
+  struct Impl;  // the library's own (opaque here)
   const Impl& impl() const { return *impl_; }
 
  private:
@@ -199,7 +203,7 @@ class Model {
   AblationResult ablate(const std::vector<std::pair<int, int>>& heads,
                         AblationKind kind = AblationKind::pattern_preserving) const;
 
-  struct Impl;
+  struct Impl;  // the library's own (opaque here)
 
  private:
   std::shared_ptr<const Impl> impl_;

@@ -70,7 +70,14 @@ TEST_F(Api, RunSnapshotAndModelDescribeTheRun) {
   const cs::run::Snapshot internal = cs::run::RunDir(run_path.string()).snapshot(20);
   EXPECT_EQ(wq.at({1, 3, 5}), internal.params["blocks.0.attn.W_Q"][(1 * 16 + 3) * 8 + 5]);
 
+  EXPECT_EQ(run.folder(), run_path.string());
+  EXPECT_EQ(run.snapshot(int64_t(7)).step(), 7);
+
   const api::Model model(run, snap);
+  const std::vector<api::HookPoint> points = model.hook_points(11);
+  EXPECT_EQ(points.front().name, "hook_embed");
+  EXPECT_EQ(points.back().name, "hook_logits");
+  EXPECT_FALSE(points.back().replaceable);
   const std::vector<int32_t> ids = model.to_tokens("abc abc ab");
   EXPECT_EQ(ids.size(), 11u);  // BOS and 10 bytes
   EXPECT_EQ(model.to_string({ids.begin() + 1, ids.end()}), "abc abc ab");
@@ -115,6 +122,15 @@ TEST_F(Api, HookZeroingAHeadIsTheZeroAblation) {
   ASSERT_EQ(hooked.data.size(), ablated.logits.size());
   for (size_t i = 0; i < ablated.logits.size(); ++i) EXPECT_NEAR(hooked.data[i], ablated.logits[i], 1e-5f) << i;
   EXPECT_NE(hooked.data, internal_forward(snap, ids).logits);
+
+  // The same through a copy written back whole.
+  const api::Tensor assigned = model.run_with_hooks(ids, {{"blocks.0.attn.hook_z", [](const api::TensorView& z, const api::HookPoint&) {
+                                                             api::Tensor t = z.copy();
+                                                             for (int64_t i = 0; i < t.numel(); ++i)
+                                                               if (i / 8 % 2 == 1) t.data[size_t(i)] = 0;  // [1, T, 2, 8]: head 1
+                                                             z.assign(t);
+                                                           }}});
+  EXPECT_EQ(assigned.data, hooked.data);
 
   // The same ablation as plain data through the public interventions.
   api::Interventions off;
