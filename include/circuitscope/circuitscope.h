@@ -209,7 +209,9 @@ class Model {
   std::shared_ptr<const Impl> impl_;
 };
 
-// What every result shares: the JSON the command line writes for it.
+// What every result shares: its JSON. heads: heads.json; icl: icl.json's curve, windows and phase
+// change (the file adds the training-loss curve); circuits: circuits.json and composition.json
+// under "circuits" and "composition"; ablate: the heads, the kind, clean and ablated ICL and loss.
 class JsonResult {
  public:
   const std::string& to_json_string() const { return json_; }

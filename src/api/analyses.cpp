@@ -19,6 +19,13 @@ namespace {
 // Skip-trigram sources: the run's most frequent training tokens, as `circuits` takes by default.
 constexpr int64_t kCircuitSources = 200;
 
+// The snapshot first, as the command line stamps circuits.json and composition.json.
+nlohmann::ordered_json stamped(const cs::run::SnapshotInfo& info, const nlohmann::ordered_json& body) {
+  nlohmann::ordered_json j{{"snapshot_step", info.step}, {"snapshot_tokens", info.tokens}, {"run_id", info.run_id}};
+  j.update(body);
+  return j;
+}
+
 std::vector<HeadCircuit> head_circuits(const std::vector<cs::analysis::HeadSpectrum>& spectra) {
   std::vector<HeadCircuit> out;
   for (const cs::analysis::HeadSpectrum& s : spectra)
@@ -71,8 +78,8 @@ CircuitsResult Model::circuits() const {
   out.heads = head_circuits(a.spectra);
   for (const cs::analysis::CompositionPair& p : a.pairs) out.composition.push_back({p.l1, p.l2, p.q, p.k, p.v});
   nlohmann::ordered_json j;
-  j["circuits"] = cs::analysis::circuits_json(a, tok);
-  j["composition"] = cs::analysis::composition_json(a);
+  j["circuits"] = stamped(snap.info, cs::analysis::circuits_json(a, tok));
+  j["composition"] = stamped(snap.info, cs::analysis::composition_json(a));
   ResultAccess::set_json(out, j);
   return out;
 }

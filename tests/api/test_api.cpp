@@ -42,6 +42,14 @@ class Api : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(root); }
 
+  // A file the command line wrote into the run's analysis folder, without its timing.
+  static nlohmann::json written(const std::string& name) {
+    std::ifstream file((run_path / "analysis" / name).string());
+    nlohmann::json j = nlohmann::json::parse(file);
+    j.erase("seconds");
+    return j;
+  }
+
   // The internal forward pass on the same tokens, with `iv`.
   static cs::Activations<float> internal_forward(const cs::run::Snapshot& snap, const std::vector<int32_t>& ids,
                                                  const cs::Interventions<float>* iv = nullptr) {
@@ -168,9 +176,14 @@ TEST_F(Api, HeadsAndAblationEqualTheInternalAnalyses) {
       EXPECT_EQ(got.at(l, h).ov_copying_score, want.spectra[size_t(l * 2 + h)].ov_copying_score);
       EXPECT_EQ(got.at(l, h).kinds, want.kinds(l, h));
     }
-  const nlohmann::json j = nlohmann::json::parse(got.to_json_string());
+  nlohmann::json j = nlohmann::json::parse(got.to_json_string());
   EXPECT_EQ(j["heads"].size(), 4u);
   EXPECT_EQ(j["snapshot_step"], 20);
+  // The command line's heads.json: the same numbers but for the timing.
+  const cs::test::CliResult cli = cs::test::run_cli("heads " + run_path.string() + " --threads 1");
+  ASSERT_EQ(cli.code, 0) << cli.output;
+  j.erase("seconds");
+  EXPECT_EQ(written("heads.json"), j) << nlohmann::json::diff(written("heads.json"), j).dump();
 
   const api::AblationResult a = model.ablate({{1, 0}, {1, 1}});
   const cs::analysis::JointAblation ref = cs::analysis::ablate_heads(snap.params, dir, {{1, 0}, {1, 1}});
@@ -191,6 +204,12 @@ TEST_F(Api, IclAndCircuitsEqualTheInternalAnalyses) {
   EXPECT_EQ(got.icl_score, want.icl_score);
   EXPECT_EQ(got.late_window.last, want.positions.late_window.last);
   EXPECT_EQ(nlohmann::json::parse(got.to_json_string()), nlohmann::json::parse(want.to_json().dump()));
+  // What the command line writes with its defaults: the same curve, windows and phase change,
+  // beside what `icl` adds (the training-loss curve, its inputs).
+  const cs::test::CliResult cli = cs::test::run_cli("icl " + run_path.string());
+  ASSERT_EQ(cli.code, 0) << cli.output;
+  const nlohmann::json file = written("icl.json"), api_json = nlohmann::json::parse(got.to_json_string());
+  for (const auto& [key, value] : api_json.items()) EXPECT_EQ(file.at(key), value) << key;
 
   const api::CircuitsResult c = run.model("last").circuits();
   const api::HeadsResult h = run.model("last").heads();
@@ -199,7 +218,14 @@ TEST_F(Api, IclAndCircuitsEqualTheInternalAnalyses) {
   EXPECT_EQ(c.heads[3].ov_eigenvalues.size(), 8u);
   ASSERT_EQ(c.composition.size(), 1u);
   EXPECT_EQ(c.composition[0].k.size(), 2u);
-  EXPECT_TRUE(nlohmann::json::parse(c.to_json_string()).contains("composition"));
+  // The command line's files, with its defaults: the same numbers but for the timings.
+  const cs::test::CliResult circuits_cli = cs::test::run_cli("circuits " + run_path.string() + " --threads 1");
+  ASSERT_EQ(circuits_cli.code, 0) << circuits_cli.output;
+  nlohmann::json j = nlohmann::json::parse(c.to_json_string());
+  for (const std::string part : {"circuits", "composition"}) {
+    j[part].erase("seconds");
+    EXPECT_EQ(written(part + ".json"), j[part]) << part << ": " << nlohmann::json::diff(written(part + ".json"), j[part]).dump();
+  }
 }
 
 }  // namespace
