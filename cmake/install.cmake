@@ -1,4 +1,4 @@
-# `cmake --install BUILD [--prefix P]`: the library, its public header, the binary and a CMake package,
+# `cmake --install BUILD [--prefix P]`: the library, its public headers, the binary and a CMake package,
 # so that another project can find_package(circuitscope) and link circuitscope::circuitscope.
 # Components: `circuitscope` (all of that) and `python` (the module, when it is built).
 include(CMakePackageConfigHelpers)
@@ -8,9 +8,9 @@ set(CS_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/circuitscope)
 install(TARGETS circuitscope_lib EXPORT circuitscopeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT circuitscope)
 install(TARGETS circuitscope RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT circuitscope)
-# The public header alone: it declares everything users call and includes only the standard
+# The public headers alone: they declare everything users call and include only the standard
 # library; the headers of src/ stay inside the build.
-install(FILES include/circuitscope/circuitscope.h
+install(FILES include/circuitscope/circuitscope.h include/circuitscope/error.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/circuitscope COMPONENT circuitscope)
 
 install(EXPORT circuitscopeTargets NAMESPACE circuitscope:: DESTINATION ${CS_CMAKE_INSTALL_DIR}

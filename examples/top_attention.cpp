@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -56,7 +55,7 @@ int main(int argc, char** argv) {
     double z = 0;
     for (int64_t v = 0; v < cfg.d_vocab; ++v) z += std::exp(double(last[v] - last[best]));
     std::printf("next token '%s' (p = %.3f)\n", model.to_str_tokens({int32_t(best)})[0].c_str(), 1.0 / z);
-  } catch (const std::exception& e) {
+  } catch (const csp::Error& e) {  // every failure the library reports, on one line
     std::fprintf(stderr, "top_attention: %s\n", e.what());
     return 1;
   }

@@ -1,7 +1,8 @@
 #pragma once
 // circuitscope's C++ API: open a run folder, load a snapshot of its model, run it with an
 // activation cache or with hooks under TransformerLens's hook names, ablate heads, and run the
-// analyses. This header is the whole installed interface: it needs only the standard library.
+// analyses. This header and <circuitscope/error.h> are the whole installed interface: they need
+// only the standard library.
 // Link circuitscope::circuitscope (find_package(circuitscope)); examples/top_attention.cpp is a
 // complete program.
 //
@@ -25,8 +26,9 @@
 //   circuitscope::IclResult icl = run.icl();                // icl.json's numbers
 //   std::string text = icl.to_json_string();
 //
-// Every failure a user can cause (a missing file, a bad name, shape or index) throws a
-// std::runtime_error whose message names the file, field or value on one line.
+// Every failure a user can cause (a missing file, a bad name, shape or index) throws
+// circuitscope::Error (<circuitscope/error.h>, a std::runtime_error) whose message names the
+// file, field or value on one line.
 #include <complex>
 #include <cstdint>
 #include <functional>
@@ -37,9 +39,12 @@
 #include <utility>
 #include <vector>
 
+#include <circuitscope/error.h>
+
 namespace circuitscope {
 
-// Threads for the forward passes and their matrix products (0: every core).
+// Threads for the forward passes, the analyses and their matrix products: at least 1 (until set,
+// OpenMP's default: every core).
 void set_num_threads(int n);
 
 // The model's shape (config.json's "model"), under TransformerLens's field names.
@@ -55,7 +60,7 @@ struct Tensor {
   std::vector<int64_t> shape;
   std::vector<float> data;
   int64_t numel() const;
-  // The element at one index per axis; an index out of range is an error.
+  // The element at one index per axis; an index out of range is an Error.
   float at(std::initializer_list<int64_t> index) const;
 };
 
@@ -105,7 +110,7 @@ class Cache {
   // Every hook point of the model, in the order the pass reaches them; hook_logits last.
   std::vector<std::string> names() const;
   // A copy of the activation (computed again from the kept ones where the pass keeps none);
-  // an unknown name is an error.
+  // an unknown name is an Error.
   Tensor get(const std::string& hook_name) const;
   Tensor logits() const;  // [batch, seq, d_vocab]
 
@@ -154,7 +159,7 @@ class Run {
   std::string name() const;
   ModelConfig config() const;
   std::vector<int64_t> snapshot_steps() const;  // ascending
-  // "last" or a step number; an absent snapshot is an error.
+  // "last" or a step number; an absent snapshot is an Error.
   Snapshot snapshot(const std::string& which = "last") const;
   Snapshot snapshot(int64_t step) const;
   Model model(const std::string& which = "last") const;
@@ -177,17 +182,17 @@ class Model {
   const ModelConfig& config() const;
   const Snapshot& snapshot() const;
 
-  // The run's tokenizer (a run without one makes these an error).
+  // The run's tokenizer (a run without one makes these an Error).
   std::vector<int32_t> to_tokens(const std::string& text, bool prepend_bos = true) const;
   std::string to_string(const std::vector<int32_t>& tokens) const;
   std::vector<std::string> to_str_tokens(const std::vector<int32_t>& tokens) const;
 
   std::vector<HookPoint> hook_points(int64_t seq, int64_t batch = 1) const;
-  // One sequence is a batch of one; sequences longer than n_ctx are an error.
+  // One sequence is a batch of one; sequences longer than n_ctx are an Error.
   Cache run_with_cache(const std::vector<int32_t>& tokens, const Interventions& iv = {}) const;
   Cache run_with_cache(const TokenBatch& tokens, const Interventions& iv = {}) const;
   // The logits [batch, seq, d_vocab] of a pass with the hooks called (after the interventions
-  // at the same point). Hooking a name the model lacks is an error.
+  // at the same point). Hooking a name the model lacks is an Error.
   Tensor run_with_hooks(const std::vector<int32_t>& tokens, const std::vector<Hook>& hooks,
                         const Interventions& iv = {}) const;
   Tensor run_with_hooks(const TokenBatch& tokens, const std::vector<Hook>& hooks,

@@ -1,4 +1,4 @@
-// Tensors and views of the public API, and the conversions from the library's own.
+// Tensors and views of the public API, the conversions from the library's own, and the thread count.
 #include "api/impl.h"
 
 #include <utility>
@@ -25,7 +25,10 @@ int64_t offset_of(std::initializer_list<int64_t> index, const std::vector<int64_
 
 }  // namespace
 
-void set_num_threads(int n) { cs::set_num_threads(n); }
+void set_num_threads(int n) {
+  CS_CHECK(n >= 1, "set_num_threads needs at least 1 thread, got " << n);
+  cs::set_num_threads(n);
+}
 
 int64_t Tensor::numel() const { return int64_t(data.size()); }
 

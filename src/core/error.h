@@ -1,15 +1,15 @@
 #pragma once
 // One exception type for every user-facing failure: the CLI prints its message on one line and
 // exits non-zero, so messages must name the problem (field, file, value) by themselves.
+#include <circuitscope/error.h>
+
 #include <sstream>
-#include <stdexcept>
 #include <string>
 
 namespace cs {
 
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// The installed API's exception type, so that users catch what the library throws.
+using Error = ::circuitscope::Error;
 
 [[noreturn]] inline void fail(const std::string& message) { throw Error(message); }
 

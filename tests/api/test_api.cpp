@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 
 #include "analysis/ablation_report.h"
 #include "analysis/heads_report.h"
@@ -107,7 +106,16 @@ TEST_F(Api, CacheHoldsWhatTheInternalForwardComputes) {
   }
   EXPECT_EQ(cache.get("blocks.1.attn.hook_pattern").shape, (std::vector<int64_t>{1, 2, 11, 11}));
   EXPECT_EQ(cache.logits().data, acts.logits);
-  EXPECT_THROW(cache.get("blocks.7.attn.hook_z"), std::runtime_error);
+  EXPECT_THROW(cache.get("blocks.7.attn.hook_z"), api::Error);
+
+  // A batch: each sequence as when it runs alone.
+  const std::vector<int32_t> other = model.to_tokens("xyz xyz xy");
+  const api::Cache two = model.run_with_cache(api::TokenBatch{ids, other});
+  EXPECT_EQ(two.batch(), 2);
+  EXPECT_EQ(two.seq(), 11);
+  const api::Tensor both = two.get("blocks.1.attn.hook_z"), alone = model.run_with_cache(other).get("blocks.1.attn.hook_z");
+  ASSERT_EQ(both.shape, (std::vector<int64_t>{2, 11, 2, 8}));
+  for (size_t i = 0; i < alone.data.size(); ++i) EXPECT_NEAR(both.data[alone.data.size() + i], alone.data[i], 1e-5f) << i;
 }
 
 TEST_F(Api, HookZeroingAHeadIsTheZeroAblation) {
@@ -155,10 +163,13 @@ TEST_F(Api, ReadOnlyPointsAndBadInputsAreRefused) {
                                                             v.at({0, 0, 0}) = 1e6f;
                                                           }}});
   EXPECT_EQ(hooked.data, clean.data);
-  EXPECT_THROW(model.run_with_hooks(ids, {{"blocks.0.attn.hook_nothing", {}}}), std::runtime_error);
-  EXPECT_THROW(model.run_with_cache(std::vector<int32_t>(65, 1)), std::runtime_error);
-  EXPECT_THROW(model.run_with_cache(api::TokenBatch{{1, 2}, {1}}), std::runtime_error);
-  EXPECT_THROW(api::Run((root / "missing").string()).config(), std::runtime_error);
+  EXPECT_THROW(model.run_with_hooks(ids, {{"blocks.0.attn.hook_nothing", {}}}), api::Error);
+  EXPECT_THROW(model.run_with_cache(std::vector<int32_t>(65, 1)), api::Error);
+  EXPECT_THROW(model.run_with_cache(api::TokenBatch{{1, 2}, {1}}), api::Error);
+  EXPECT_THROW(api::Run((root / "missing").string()).config(), api::Error);
+  EXPECT_THROW(api::set_num_threads(0), api::Error);
+  EXPECT_THROW(clean.at({0, 11, 0}), api::Error);  // [1, 11, d_vocab]
+  EXPECT_THROW(clean.at({0, 0}), api::Error);
 }
 
 TEST_F(Api, HeadsAndAblationEqualTheInternalAnalyses) {
