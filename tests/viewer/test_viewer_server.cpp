@@ -15,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "../common/word_corpus.h"
 #include "../common/run_cli.h"
+#include "analysis/head_kinds.h"
 #include "core/error.h"
 #include "data/tokenizer.h"
 #include "model/forward.h"
@@ -391,6 +393,64 @@ TEST_F(ViewerServer, ServesItsOwnPage) {
   auto missing = c.Get("/nothing.js");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
+}
+
+// The page names kinds and shows thresholds only as the server gives them: they must be the
+// analysis's own, so that a head's kinds follow from its scores by the served thresholds.
+TEST_F(ViewerServer, HeadKindsAndThresholdsAreTheAnalysisOnes) {
+  const json k = get("/api/head_kinds");
+  const json& th = k["thresholds"];
+  EXPECT_EQ(th["previous_token"], 0.5);
+  EXPECT_EQ(th["induction"], 0.3);
+  EXPECT_EQ(th["copying_r"], 0.25);
+  EXPECT_EQ(th["ov_copying_score"], 0.5);
+  EXPECT_EQ(th["positional"], 0.9);
+  cs::analysis::KindThresholds served;
+  served.previous_token = th["previous_token"];
+  served.induction = th["induction"];
+  served.copying_r = th["copying_r"];
+  served.ov_copying = th["ov_copying_score"];
+  served.positional = th["positional"];
+  EXPECT_EQ(served.to_json(), cs::analysis::KindThresholds{}.to_json());
+
+  // The kinds listed are those head_kinds() gives, in its order, with the thumbnails' labels.
+  std::vector<std::string> names, labels;
+  for (const json& kind : k["kinds"]) {
+    names.push_back(kind["name"]);
+    labels.push_back(kind["label"]);
+    EXPECT_NE(kind["rule"].get<std::string>().find(">="), std::string::npos) << kind;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"previous-token", "induction", "copying", "positional"}));
+  EXPECT_EQ(labels, (std::vector<std::string>{"prev", "induct", "copy", "pos"}));
+  std::vector<std::string> produced = cs::analysis::head_kinds({1, 1, 0, 1, std::nullopt});
+  produced.push_back(cs::analysis::head_kinds({0, 0, 1, 0, std::nullopt}).at(0));
+  EXPECT_EQ(produced, names);
+
+  // Each score's threshold is the one of the kind it names; the curves offered exist.
+  const json hot = get("/api/heads_over_training?run=0")["data"];
+  const json panel = get("/api/head?run=0&snapshot=last&layer=0&head=0");
+  std::map<std::string, double> threshold;
+  for (const json& s : k["scores"]) {
+    EXPECT_TRUE(panel["scores"].contains(s["key"])) << s;
+    if (s["over_training"].get<bool>()) EXPECT_TRUE(hot.contains(s["key"])) << s;
+    if (!s["threshold"].is_null()) threshold[s["key"]] = s["threshold"];
+  }
+  EXPECT_EQ(threshold, (std::map<std::string, double>{{"prefix_matching", 0.3}, {"previous_token", 0.5},
+                                                      {"positional", 0.9}, {"copying_r", 0.25},
+                                                      {"ov_copying_score", 0.5}}));
+  EXPECT_EQ(k["composition_bold_sigmas"], 3);
+
+  // Every head's kinds, as the server named them, follow from its scores by the served thresholds.
+  auto score = [](const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
+  const json all = get("/api/heads?run=0&snapshot=last");
+  ASSERT_EQ(all["heads"].size(), 4u);
+  for (const json& h : all["heads"]) {
+    const json& sc = h["scores"];
+    const cs::analysis::HeadScores scores{score(sc["prefix_matching"]), score(sc["previous_token"]),
+                                          score(sc["positional"]), score(sc["copying_r"]),
+                                          score(sc["ov_copying_score"])};
+    EXPECT_EQ(h["kinds"].get<std::vector<std::string>>(), cs::analysis::head_kinds(scores, served)) << h;
+  }
 }
 
 TEST_F(ViewerServer, SlowClientsTimeOutAndOthersAreServed) {
