@@ -15,6 +15,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -368,20 +369,39 @@ TEST_F(ViewerServer, APortInUseIsAnError) {
   still_serving();
 }
 
+std::string content_type_of(const std::string& name) {
+  const std::string ext = fs::path(name).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js") return "text/javascript; charset=utf-8";  // what a module script must have
+  if (ext == ".css") return "text/css; charset=utf-8";
+  return "";
+}
+
 TEST_F(ViewerServer, ServesItsOwnPage) {
   auto c = client();
   auto r = c.Get("/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_NE(r->body.find("viewer.js"), std::string::npos);
+  EXPECT_NE(r->body.find("<script type=\"module\">"), std::string::npos);
+  EXPECT_NE(r->body.find("from \"./main.js\""), std::string::npos);
   EXPECT_EQ(r->body, std::string(cs::viewer::find_asset("index.html")->bytes));
-  for (const std::string name : {"viewer.js", "viewer.css"}) {
+  // Every file of the page's folder is embedded and served as itself, each module as JavaScript.
+  const fs::path web = fs::path(CS_TEST_DATA) / ".." / ".." / "src" / "viewer" / "web";
+  size_t modules = 0;
+  for (const fs::directory_entry& f : fs::directory_iterator(web)) {
+    const std::string name = f.path().filename().string();
+    ASSERT_NE(cs::viewer::find_asset(name), nullptr) << name << " is not embedded";
     auto a = c.Get(("/" + name).c_str());
-    ASSERT_TRUE(a);
+    ASSERT_TRUE(a) << name;
     EXPECT_EQ(a->status, 200) << name;
-    EXPECT_GT(a->body.size(), 1000u) << name;
+    EXPECT_EQ(a->get_header_value("Content-Type"), content_type_of(name)) << name;
+    std::ifstream in(f.path(), std::ios::binary);
+    EXPECT_EQ(a->body, std::string(std::istreambuf_iterator<char>(in), {})) << name;
+    modules += f.path().extension() == ".js";
   }
+  EXPECT_GE(modules, 10u);
+  EXPECT_EQ(cs::viewer::asset_names().size(), size_t(std::distance(fs::directory_iterator(web), {})));
   // Nothing on the page comes from another host: it works offline.
   for (const std::string& name : cs::viewer::asset_names()) {
     std::string body(cs::viewer::find_asset(name)->bytes);
