@@ -2,8 +2,9 @@
 """The viewer's page in a real browser: headless Chromium driven by Selenium against
 `circuitscope serve` on tiny runs trained here. It types a text, checks that every thumbnail
 drew a pattern, hovers a token and compares the highlighted attention with the API's pattern,
-moves the snapshot slider, opens runs side by side from a link, and times a 1,000-token text
-through 16 heads. Screenshots go to $CS_VIEWER_SCREENSHOTS (default: ./viewer-screenshots).
+checks the head panel's thresholds and the thumbnails' kinds against /api/head_kinds, moves the
+snapshot slider, opens runs side by side from a link, and times a 1,000-token text through 16
+heads. Screenshots go to $CS_VIEWER_SCREENSHOTS (default: ./viewer-screenshots).
 
 usage: test_viewer_browser.py PATH/TO/circuitscope
 Exit code 77 (skipped) when Chromium, chromedriver or Selenium is not installed.

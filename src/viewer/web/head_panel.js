@@ -3,12 +3,11 @@
 // with the heads of other layers against the random baseline.
 import { eigenPlot } from "./charts.js";
 import { el, fmt, hint, tokenCode } from "./dom.js";
-import { page } from "./state.js";
+import { kindInfo, page } from "./state.js";
 
 function kindBadges(kinds) {
   if (!kinds.length) return el("span", { class: "kinds" }, el("span", { text: "no kind", style: "background:#eee;color:#555" }));
-  const rule = (name) => (page.kinds.kinds.find((k) => k.name === name) || {}).rule || "";
-  return el("span", { class: "kinds" }, ...kinds.map((k) => el("span", { text: k, title: rule(k) })));
+  return el("span", { class: "kinds" }, ...kinds.map((k) => el("span", { text: k, title: kindInfo(k).rule })));
 }
 
 function scoreTable(scores) {

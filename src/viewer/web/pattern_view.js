@@ -2,7 +2,7 @@
 // marked on each and each head's kinds under it.
 import { BLUES, MASKED } from "./colours.js";
 import { el, hint } from "./dom.js";
-import { kindLabel } from "./state.js";
+import { kindInfo } from "./state.js";
 
 // Draws head (l, h)'s pattern into an n x n image: one pixel per cell when n == T, otherwise the
 // largest weight of each block (attention is sparse; a mean would wash out a diagonal).
@@ -116,7 +116,7 @@ export class PatternGrid {
     for (const t of this.thumbs) {
       const h = heads.heads.find((x) => x.layer === t.l && x.head === t.h);
       const kinds = h ? h.kinds : [];
-      t.wrap.querySelector(".kind").textContent = kinds.map(kindLabel).join(" ");
+      t.wrap.querySelector(".kind").textContent = kinds.map((k) => kindInfo(k).label).join(" ");
       t.wrap.title = `head ${t.l}.${t.h}` + (kinds.length ? ` (${kinds.join(", ")})` : "") + ": click to enlarge";
     }
   }

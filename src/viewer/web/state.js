@@ -37,10 +37,9 @@ export async function loadPage() {
   page.kinds = kinds;
 }
 
-// The few letters a thumbnail shows for a kind.
-export function kindLabel(name) {
-  const k = page.kinds.kinds.find((x) => x.name === name);
-  return k ? k.label : name;
+// A head kind as the server describes it: its short label and the rule that names it.
+export function kindInfo(name) {
+  return page.kinds.kinds.find((k) => k.name === name) || { name, label: name, rule: "" };
 }
 
 function decodeBase64(s) {
