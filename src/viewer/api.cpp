@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/gemm.h"
 #include "viewer/api_error.h"
+#include "viewer/head_kinds_view.h"
 
 namespace cs::viewer {
 
@@ -499,5 +500,7 @@ ojson Api::heads_over_training(const Query& q) const {
   });
   return *curve;
 }
+
+ojson Api::head_kinds() const { return head_kinds_json(options_.heads.thresholds); }
 
 }  // namespace cs::viewer

@@ -45,6 +45,7 @@ class Api {
   nlohmann::ordered_json head(const Query& q) const;           // GET /api/head?run&snapshot&layer&head
   nlohmann::ordered_json icl(const Query& q) const;            // GET /api/icl?run
   nlohmann::ordered_json heads_over_training(const Query& q) const;  // GET /api/heads_over_training?run
+  nlohmann::ordered_json head_kinds() const;                   // GET /api/head_kinds
 
   // A run by index ("0") or by folder name when that is unique; ApiError 404 otherwise.
   size_t find_run(const std::string& which) const;

@@ -133,6 +133,7 @@ struct Server::Impl {
     get_json("/api/icl", [this](const httplib::Request& req) { return api.icl(query_of(req)); });
     get_json("/api/heads_over_training",
              [this](const httplib::Request& req) { return api.heads_over_training(query_of(req)); });
+    get_json("/api/head_kinds", [this](const httplib::Request&) { return api.head_kinds(); });
     get_json("/api/forward", [](const httplib::Request&) -> ojson {
       throw ApiError(405, "POST a JSON body {\"run\", \"snapshot\", \"text\"} to /api/forward");
     });
