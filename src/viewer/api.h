@@ -39,6 +39,7 @@ class Api {
 
   nlohmann::ordered_json runs() const;                         // GET /api/runs
   nlohmann::ordered_json snapshots(const std::string& run) const;  // GET /api/run/{run}/snapshots
+  nlohmann::ordered_json hooks(const std::string& run) const;      // GET /api/run/{run}/hooks
   nlohmann::ordered_json probes() const;                       // GET /api/probes
   std::string forward(const std::string& body) const;          // POST /api/forward
   nlohmann::ordered_json heads(const Query& q) const;          // GET /api/heads?run&snapshot

@@ -127,6 +127,7 @@ struct Server::Impl {
     get_json(R"(/api/run/([^/]+)/snapshots)", [this](const httplib::Request& req) {
       return api.snapshots(req.matches[1]);
     });
+    get_json(R"(/api/run/([^/]+)/hooks)", [this](const httplib::Request& req) { return api.hooks(req.matches[1]); });
     get_json("/api/probes", [this](const httplib::Request&) { return api.probes(); });
     get_json("/api/heads", [this](const httplib::Request& req) { return api.heads(query_of(req)); });
     get_json("/api/head", [this](const httplib::Request& req) { return api.head(query_of(req)); });

@@ -159,6 +159,19 @@ TEST_F(ViewerServer, ListsRunsAndSnapshots) {
   EXPECT_EQ(s["snapshots"].back()["step"], 20);
   EXPECT_EQ(s["snapshots"].back()["tokens"], 20 * 4 * 64);
   EXPECT_EQ(get("/api/run/one/snapshots")["run"], 1);  // by name
+  // The hook table of the model, as the cache and the Python module name its points.
+  const json hooks = get("/api/run/one/hooks")["hooks"];
+  EXPECT_EQ(hooks.front()["name"], "hook_embed");
+  EXPECT_EQ(hooks.back()["name"], "hook_logits");
+  EXPECT_FALSE(hooks.back()["replaceable"].get<bool>());
+  bool pattern = false;
+  for (const json& h : hooks)
+    if (h["name"] == "blocks.0.attn.hook_pattern") {
+      pattern = true;
+      EXPECT_EQ(h["shape"], json::parse(R"(["batch", 2, "pos", "pos"])")) << h.dump();
+      EXPECT_EQ(h["layer"], 0);
+    }
+  EXPECT_TRUE(pattern) << hooks.dump();
   const json p = get("/api/probes");
   ASSERT_EQ(p["probes"].size(), 3u);
   EXPECT_EQ(p["probes"][0]["name"], "repeated_paragraph");
