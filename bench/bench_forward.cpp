@@ -52,6 +52,7 @@ void BM_Forward(benchmark::State& state) {
       benchmark::Counter(double(batch * c.n_ctx) * double(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["peak_rss_mib"] = double(u.ru_maxrss) / 1024.0;
   state.counters["weights_mib"] = double(params.data.size()) * 4.0 / 1048576.0;
+  state.counters["activations_mib"] = double(acts.bytes()) / 1048576.0;
 }
 
 }  // namespace

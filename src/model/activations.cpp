@@ -167,6 +167,17 @@ HookTensor<T> Activations<T>::head_result(const Params<T>& params, int layer) co
 }
 
 template <class T>
+size_t Activations<T>::bytes() const {
+  auto vec = [](const auto& v) { return v.size() * sizeof(v[0]); };
+  size_t n = vec(tokens) + vec(targets) + vec(loss) + vec(logits) + vec(packed) + vec(packed_bias) +
+             vec(unembed_scratch.logits) + vec(attention_scratch.buf) + vec(rotary.sin) + vec(rotary.cos);
+  for (const auto* layers : {&resid, &normalized, &ln_mean, &ln_rstd, &qk_in, &qkv, &z, &attn_out, &resid_mid,
+                             &normalized2, &ln2_mean, &ln2_rstd, &mlp_pre, &mlp_post, &mlp_out})
+    n += layers->bytes();
+  return n + pattern.bytes();
+}
+
+template <class T>
 T Activations<T>::mean_loss() const {
   double s = std::accumulate(loss.begin(), loss.end(), 0.0);
   return T(s / double(loss.size()));

@@ -75,6 +75,8 @@ struct Activations {
   void set_tokens(const int32_t* tokens);
 
   int64_t rows() const { return B * Tn; }
+  // Memory the activations and their workspace hold, in bytes.
+  size_t bytes() const;
   // The input the layer's attention reads: the LayerNorm output, or the residual stream itself.
   const T* attn_input(int layer) const;
   const T* final_input() const;

@@ -19,6 +19,12 @@ class LayerBuffers {
   const V& operator[](size_t layer) const { return buffers_[layer % buffers_.size()]; }
   size_t size() const { return layers_; }
   bool empty() const { return buffers_.empty(); }
+  // Memory held, in bytes.
+  size_t bytes() const {
+    size_t n = 0;
+    for (const V& b : buffers_) n += b.size() * sizeof(typename V::value_type);
+    return n;
+  }
   // Whether every layer has a buffer of its own.
   bool every_layer() const { return buffers_.size() == layers_; }
 

@@ -21,11 +21,12 @@ ojson number(double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); }
 // The evaluators need the run's evaluation text and token counts; a run shipped without them
 // still has its circuits, with the weight-only previous-token stand-in.
 std::optional<analysis::HeadsReport> evaluate_heads(const run::Snapshot& snap, const run::RunDir& run,
-                                                    const analysis::ModelCircuits& circuits, int text_sequences,
+                                                    const analysis::ModelCircuits& circuits, const HeadViewOptions& o,
                                                     std::string& note) {
   try {
     analysis::HeadsOptions ho;
-    ho.text_sequences = text_sequences;
+    ho.text_sequences = o.text_sequences;
+    ho.thresholds = o.thresholds;
     return analysis::heads(snap, run, circuits, ho);
   } catch (const Error& e) {
     note = std::string("head evaluators unavailable: ") + e.what();
@@ -135,7 +136,7 @@ HeadsView::HeadsView(std::shared_ptr<const run::Snapshot> snap, const run::RunDi
   // ModelCircuits may keep a reference to the weights: `snap` outlives it here.
   const analysis::ModelCircuits circuits(snap->params);
   std::string heads_note;
-  const std::optional<analysis::HeadsReport> heads = evaluate_heads(*snap, run, circuits, o.text_sequences, heads_note);
+  const std::optional<analysis::HeadsReport> heads = evaluate_heads(*snap, run, circuits, o, heads_note);
   const analysis::HeadsReport* evaluated = heads ? &*heads : nullptr;
   const analysis::CircuitsAnalysis ca = circuit_analysis(circuits, c, run, tok, o, evaluated);
   const ojson cj = analysis::circuits_json(ca, &tok);

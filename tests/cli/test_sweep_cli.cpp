@@ -1,4 +1,5 @@
-// `circuitscope sweep` end to end on the tests' word corpus: a tiny grid planned, trained two at a
+// `circuitscope sweep` end to end on the tests' word corpus: a tiny grid (1-2 layers, attention-only
+// and with MLP blocks) planned, trained two at a
 // time, stopped by SIGINT once a run has saved its state, carried on to the end (bit for bit what
 // an uninterrupted run gives) and reported; a printed command run through a shell; bad input.
 #include <gtest/gtest.h>
@@ -145,8 +146,8 @@ void check_report(const std::string& dir, const std::vector<std::string>& runs) 
 TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
   test::TempDir tmp;
   const std::string dir = tmp / "sweep";
-  const std::vector<std::string> runs = {"l1-attn-s0", "l1-attn-s1", "l2-attn-s0", "l2-attn-s1"};
-  auto r = test::run_cli("sweep plan --out " + dir + " --layers 1,2 --seeds 0,1 --corpus " + corpus(tmp) + kTiny +
+  const std::vector<std::string> runs = {"l1-attn-s0", "l1-mlp-s0", "l2-attn-s0", "l2-mlp-s0"};
+  auto r = test::run_cli("sweep plan --out " + dir + " --layers 1,2 --mlp no,yes --corpus " + corpus(tmp) + kTiny +
                          " --steps 600");
   ASSERT_EQ(r.code, 0) << r.output;
   const json plan = read_json(dir + "/sweep.json");
@@ -170,9 +171,10 @@ TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
   ASSERT_FALSE(stopped.empty()) << after.dump(1);
   EXPECT_FALSE(finished(dir + "/" + stopped, 600));
 
-  // Longest first: the 2-layer runs start before the 1-layer ones.
+  // Longest first: the 2-layer MLP run starts first, the 1-layer attention-only run last.
   const std::string first_session = io::read_file(dir + ".out");
-  EXPECT_LT(first_session.find("l2-attn-s0: starting"), first_session.find("l1-attn-s0: starting")) << first_session;
+  EXPECT_EQ(first_session.substr(0, first_session.find('\n')).find("l2-mlp-s0: starting"), 0u) << first_session;
+  EXPECT_EQ(first_session.find("l1-attn-s0: starting"), std::string::npos) << first_session;
   r = test::run_cli("sweep run " + dir + " --jobs 2");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("sweep run: 4 of 4 runs finished"), std::string::npos) << r.output;

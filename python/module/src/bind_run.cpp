@@ -38,6 +38,25 @@ void bind_tokenizer(py::module_& m) {
       .def("piece", &cs::data::Tokenizer::piece, py::arg("id"), "The token's text, for display.");
 }
 
+// A fresh evaluation set from the run's held-out documents, as training builds it.
+py::dict eval_set(const Run& r, const std::string& windows, std::optional<int> n, std::optional<uint64_t> seed) {
+  const cs::run::RunConfig rc = r.dir.config();
+  std::optional<cs::data::EvalSet> e;
+  {
+    py::gil_scoped_release unlocked;
+    e.emplace(cs::data::build_eval_set(r.dir.tokens(), rc.model.n_ctx, n.value_or(rc.train.n_eval),
+                                       seed.value_or(rc.train.seed + 1), cs::data::parse_eval_windows(windows)));
+  }
+  py::dict d;
+  const py::ssize_t rows = e->n_used();
+  d["tokens"] = adopt(std::move(e->tokens), {rows, py::ssize_t(rc.model.n_ctx) + 1});
+  d["documents"] = adopt(std::move(e->documents), {rows});
+  d["offsets"] = adopt(std::move(e->offsets), {rows});
+  d["n_candidates"] = e->n_candidates;
+  d["n_held_out"] = e->n_held_out;
+  return d;
+}
+
 }  // namespace
 
 void bind_run(py::module_& m) {
@@ -68,24 +87,7 @@ void bind_run(py::module_& m) {
           "[n_eval, n_ctx + 1] int32: the held-out evaluation sequences.")
       .def(
           "eval_set",
-          [](const Run& r, const std::string& windows, std::optional<int> n, std::optional<uint64_t> seed) {
-            const cs::run::RunConfig rc = r.dir.config();
-            std::optional<cs::data::EvalSet> e;
-            {
-              py::gil_scoped_release unlocked;
-              e.emplace(cs::data::build_eval_set(r.dir.tokens(), rc.model.n_ctx, n.value_or(rc.train.n_eval),
-                                                 seed.value_or(rc.train.seed + 1),
-                                                 cs::data::parse_eval_windows(windows)));
-            }
-            py::dict d;
-            const py::ssize_t rows = e->n_used();
-            d["tokens"] = adopt(std::move(e->tokens), {rows, py::ssize_t(rc.model.n_ctx) + 1});
-            d["documents"] = adopt(std::move(e->documents), {rows});
-            d["offsets"] = adopt(std::move(e->offsets), {rows});
-            d["n_candidates"] = e->n_candidates;
-            d["n_held_out"] = e->n_held_out;
-            return d;
-          },
+          &eval_set,
           py::arg("windows") = "random", py::arg("n") = py::none(), py::arg("seed") = py::none(),
           "A fresh evaluation set from the run's held-out documents, as training builds it (docs/icl.md): "
           "windows 'random' (seeded offsets inside each document) or 'start' (document starts); n and "
