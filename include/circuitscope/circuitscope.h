@@ -33,8 +33,8 @@
 //   cs::analysis::ModelCircuits circuits(snap.params);   // folded weights, OV/QK spectra, OV(l, h)
 //   cs::analysis::HeadsReport h = cs::analysis::heads(snap, run, circuits);       // heads.json
 //   cs::analysis::JointAblation a = cs::analysis::ablate_heads(snap.params, run, {{1, 6}});
-//   cs::analysis::IclResult icl = cs::analysis::run_icl(run, {});                 // icl.json
-//   cs::report::Analyses all = cs::report::analyze(run, {});  // every analysis, files written
+//   cs::analysis::IclResult icl = cs::analysis::run_icl(run);  // icl.json, with the run's ICL settings
+//   cs::pipeline::Analyses all = cs::pipeline::analyze(run, {});  // every analysis, files written
 #include "analysis/ablation_report.h"
 #include "analysis/circuit_sources.h"
 #include "analysis/circuits_report.h"
@@ -54,5 +54,5 @@
 #include "model/params.h"
 #include "run/run_config.h"
 #include "run/run_dir.h"
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 #include "run/snapshot.h"
