@@ -17,10 +17,13 @@ done)
 import json, sys
 ours = {int(b["name"].split("/")[2]): b for b in json.loads(sys.argv[1])["benchmarks"]}
 theirs = {t["batch"]: t for t in map(json.loads, sys.argv[2].splitlines())}
-print("| batch | ours tokens/s | PyTorch tokens/s | ratio | ours peak RSS MiB | PyTorch peak RSS MiB |")
-print("|---|---|---|---|---|---|")
+print("| batch | ours tokens/s | PyTorch tokens/s | ratio | ours peak RSS MiB | weights + activations MiB | "
+      "peak / (weights + activations) | PyTorch peak RSS MiB |")
+print("|---|---|---|---|---|---|---|---|")
 for b in sorted(ours):
     o, t = ours[b], theirs[b]
+    held = o["weights_mib"] + o["activations_mib"]
     print(f"| {b} | {o['tokens_per_second']:,.0f} | {t['tokens_per_second']:,.0f} | "
-          f"{o['tokens_per_second'] / t['tokens_per_second']:.1f}x | {o['peak_rss_mib']:,.0f} | {t['peak_rss_mib']:,.0f} |")
+          f"{o['tokens_per_second'] / t['tokens_per_second']:.1f}x | {o['peak_rss_mib']:,.0f} | {held:,.0f} | "
+          f"{o['peak_rss_mib'] / held:.2f} | {t['peak_rss_mib']:,.0f} |")
 PY

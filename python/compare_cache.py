@@ -23,7 +23,7 @@ def main(run_dir: str, n: int, which: str) -> None:
     run = cs.open_run(run_dir)
     model = run.snapshot(int(which) if which.isdigit() else which)
     m = model.cfg
-    cfg = ref.Config.from_run_config(m)
+    cfg = ref.Config.from_run_config(m.to_dict())
     with open(os.path.join(run_dir, "snapshots", "%09d.safetensors" % model.step), "rb") as f:
         tensors = loads(f.read())[0]
     params = {name: torch.from_numpy(tensors[name].astype(np.float64)) for name in ref.param_names(cfg)}
@@ -37,8 +37,6 @@ def main(run_dir: str, n: int, which: str) -> None:
         theirs["hook_logits"] = ref.forward(cfg, params, torch.from_numpy(tokens.astype(np.int64)), theirs)
     for l in range(cfg.n_layers - 1):
         theirs[f"blocks.{l}.hook_resid_post"] = theirs[f"blocks.{l + 1}.hook_resid_pre"]
-    if cfg.positional_embedding_type == "standard":
-        del theirs["hook_embed"]  # circuitscope's holds the positions too in this mode
 
     rows = []
     for name in cache.keys():

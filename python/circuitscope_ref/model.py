@@ -170,34 +170,42 @@ def _rotate(x: torch.Tensor, sin: torch.Tensor, cos: torch.Tensor):
     return torch.cat([turned, x_pass], dim=-1)
 
 
-def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, cache: Optional[dict] = None):
+def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, cache: Optional[dict] = None,
+            hooks: Optional[dict] = None):
     """tokens [B, T] (T <= n_ctx) -> logits [B, T, d_vocab].
 
-    If `cache` is a dict it is filled with TransformerLens-named activations.
+    If `cache` is a dict it is filled with TransformerLens-named activations. `hooks` maps hook names
+    to functions of the activation whose result the pass goes on with.
     """
     B, T = tokens.shape
     if T > cfg.n_ctx:
         raise ValueError(f"sequence length {T} exceeds n_ctx {cfg.n_ctx}")
     store = cache if cache is not None else {}
 
-    x = params["embed.W_E"][tokens]  # [B, T, d_model]
-    store["hook_embed"] = x
+    def point(name, value):
+        if hooks and name in hooks:
+            value = hooks[name](value)
+        store[name] = value
+        return value
+
+    x = point("hook_embed", params["embed.W_E"][tokens])  # [B, T, d_model]
     if cfg.positional_embedding_type != "rotary":
-        pos = params["pos_embed.W_pos"][:T]  # [T, d_model]
-        store["hook_pos_embed"] = pos
+        pos = point("hook_pos_embed", params["pos_embed.W_pos"][:T][None].expand(B, T, -1))
         if cfg.positional_embedding_type == "standard":
-            x = x + pos[None]
+            x = x + pos
     if cfg.positional_embedding_type == "rotary":
         sin, cos = rotary_sin_cos(cfg.rotary_dim, T, dtype=x.dtype, base=cfg.rotary_base)
 
     causal = torch.ones(T, T, dtype=torch.bool).tril()  # [query i, key j]: j <= i allowed
 
     for l in range(cfg.n_layers):
-        store[f"blocks.{l}.hook_resid_pre"] = x
+        x = point(f"blocks.{l}.hook_resid_pre", x)
         w = params.get(f"blocks.{l}.ln1.w")
         b = params.get(f"blocks.{l}.ln1.b")
         a = _normalize(cfg, x, w, b)
-        qk_in = a + pos[None] if cfg.positional_embedding_type == "shortformer" else a
+        if cfg.normalization_type is not None:
+            a = point(f"blocks.{l}.ln1.hook_normalized", a)
+        qk_in = a + pos if cfg.positional_embedding_type == "shortformer" else a
 
         W_Q = params[f"blocks.{l}.attn.W_Q"]
         W_K = params[f"blocks.{l}.attn.W_K"]
@@ -210,23 +218,20 @@ def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, 
             q = q + params[f"blocks.{l}.attn.b_Q"]
             k = k + params[f"blocks.{l}.attn.b_K"]
             v = v + params[f"blocks.{l}.attn.b_V"]
+        q, k, v = (point(f"blocks.{l}.attn.hook_{n}", t) for n, t in (("q", q), ("k", k), ("v", v)))
         if cfg.positional_embedding_type == "rotary":  # after the biases, as GPT-NeoX does
-            q = _rotate(q, sin, cos)
-            k = _rotate(k, sin, cos)
+            q = point(f"blocks.{l}.attn.hook_rot_q", _rotate(q, sin, cos))
+            k = point(f"blocks.{l}.attn.hook_rot_k", _rotate(k, sin, cos))
         scores = torch.einsum("bihd,bjhd->bhij", q, k) / math.sqrt(cfg.d_head)
-        scores = scores.masked_fill(~causal, float("-inf"))
-        pattern = torch.softmax(scores, dim=-1)  # [B, H, i, j]
-        z = torch.einsum("bhij,bjhd->bihd", pattern, v)
-        result = torch.einsum("bihd,hdm->bihm", z, W_O)  # per-head contribution, without b_O
+        scores = point(f"blocks.{l}.attn.hook_attn_scores", scores.masked_fill(~causal, float("-inf")))
+        pattern = point(f"blocks.{l}.attn.hook_pattern", torch.softmax(scores, dim=-1))  # [B, H, i, j]
+        z = point(f"blocks.{l}.attn.hook_z", torch.einsum("bhij,bjhd->bihd", pattern, v))
+        # Per-head contributions, without b_O.
+        result = point(f"blocks.{l}.attn.hook_result", torch.einsum("bihd,hdm->bihm", z, W_O))
         attn_out = result.sum(dim=2)
         if cfg.biases:
             attn_out = attn_out + params[f"blocks.{l}.attn.b_O"]
-        store.update({
-            f"blocks.{l}.attn.hook_q": q, f"blocks.{l}.attn.hook_k": k, f"blocks.{l}.attn.hook_v": v,
-            f"blocks.{l}.attn.hook_attn_scores": scores, f"blocks.{l}.attn.hook_pattern": pattern,
-            f"blocks.{l}.attn.hook_z": z, f"blocks.{l}.attn.hook_result": result,
-            f"blocks.{l}.hook_attn_out": attn_out,
-        })
+        attn_out = point(f"blocks.{l}.hook_attn_out", attn_out)
 
         if cfg.attn_only:
             x = x + attn_out
@@ -236,21 +241,20 @@ def forward(cfg: Config, params: Dict[str, torch.Tensor], tokens: torch.Tensor, 
             if cfg.parallel_attn_mlp:
                 mlp_in = x
             else:
-                mlp_in = x + attn_out
-                store[f"blocks.{l}.hook_resid_mid"] = mlp_in
+                mlp_in = point(f"blocks.{l}.hook_resid_mid", x + attn_out)
             a2 = _normalize(cfg, mlp_in, params.get(f"blocks.{l}.ln2.w"), params.get(f"blocks.{l}.ln2.b"))
+            if cfg.normalization_type is not None:
+                a2 = point(f"blocks.{l}.ln2.hook_normalized", a2)
             pre = torch.einsum("btm,mn->btn", a2, params[f"blocks.{l}.mlp.W_in"]) + params[f"blocks.{l}.mlp.b_in"]
-            post = _act(cfg, pre)
+            post = point(f"blocks.{l}.mlp.hook_post", _act(cfg, point(f"blocks.{l}.mlp.hook_pre", pre)))
             mlp_out = torch.einsum("btn,nm->btm", post, params[f"blocks.{l}.mlp.W_out"]) + params[f"blocks.{l}.mlp.b_out"]
+            mlp_out = point(f"blocks.{l}.hook_mlp_out", mlp_out)
             x = x + attn_out + mlp_out if cfg.parallel_attn_mlp else mlp_in + mlp_out
-            store.update({
-                f"blocks.{l}.ln2.hook_normalized": a2, f"blocks.{l}.mlp.hook_pre": pre,
-                f"blocks.{l}.mlp.hook_post": post, f"blocks.{l}.hook_mlp_out": mlp_out,
-            })
-        store[f"blocks.{l}.hook_resid_post"] = x
+        x = point(f"blocks.{l}.hook_resid_post", x)
 
     x = _normalize(cfg, x, params.get("ln_final.w"), params.get("ln_final.b"))
-    store["ln_final.hook_normalized"] = x
+    if cfg.normalization_type is not None:
+        x = point("ln_final.hook_normalized", x)
     logits = torch.einsum("btm,mv->btv", x, params["unembed.W_U"])
     if cfg.biases:
         logits = logits + params["unembed.b_U"]

@@ -101,14 +101,39 @@ std::vector<std::complex<double>> FactoredMatrix::eigenvalues() const {
   return sorted_eigenvalues(B_ * A_);
 }
 
+namespace {
+
+// A B = Q_A (R_A R_B^T) Q_B^T with thin QRs A = Q_A R_A and B^T = Q_B R_B: A B's singular values
+// and vectors come from the small core R_A R_B^T.
+struct ThinCore {
+  Eigen::HouseholderQR<Mat> qa, qb;
+  Eigen::Index ra = 0, rb = 0;
+  Mat core;
+};
+
+ThinCore thin_core(const Mat& A, const Mat& B) {
+  ThinCore c{Eigen::HouseholderQR<Mat>(A), Eigen::HouseholderQR<Mat>(Mat(B.transpose())), 0, 0, {}};
+  c.ra = std::min(A.rows(), A.cols());
+  c.rb = std::min(B.rows(), B.cols());
+  const Mat RA = c.qa.matrixQR().topRows(c.ra).triangularView<Eigen::Upper>();
+  const Mat RB = c.qb.matrixQR().topRows(c.rb).triangularView<Eigen::Upper>();
+  c.core = RA * RB.transpose();
+  return c;
+}
+
+}  // namespace
+
 Vec FactoredMatrix::singular_values() const {
-  Eigen::HouseholderQR<Mat> qa(A_), qb(B_.transpose());
-  const Eigen::Index ra = std::min(A_.rows(), A_.cols()), rb = std::min(B_.rows(), B_.cols());
-  const Mat RA = qa.matrixQR().topRows(ra).triangularView<Eigen::Upper>();
-  const Mat RB = qb.matrixQR().topRows(rb).triangularView<Eigen::Upper>();
-  const Mat core = RA * RB.transpose();
-  Eigen::JacobiSVD<Mat> svd(core);
+  Eigen::JacobiSVD<Mat> svd(thin_core(A_, B_).core);
   return svd.singularValues();
+}
+
+FactoredSvd FactoredMatrix::svd() const {
+  const ThinCore c = thin_core(A_, B_);
+  Eigen::JacobiSVD<Mat> svd(c.core, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Mat QA = c.qa.householderQ() * Mat::Identity(A_.rows(), c.ra);
+  const Mat QB = c.qb.householderQ() * Mat::Identity(B_.cols(), c.rb);
+  return {QA * svd.matrixU(), svd.singularValues(), QB * svd.matrixV()};
 }
 
 double copying_score(const std::vector<std::complex<double>>& eigenvalues) {

@@ -36,6 +36,13 @@ struct Entry {
 // lower index first so results are reproducible.
 std::vector<Entry> top_k(const Vec& v, int64_t k, bool largest = true);
 
+// A B = U diag(S) V^T, thin: U [m, k], S [k] descending, V [n, k], k = min(rank bounds).
+struct FactoredSvd {
+  Mat U;
+  Vec S;
+  Mat V;
+};
+
 class FactoredMatrix {
  public:
   // A [m, r] and B [r, n]; a mismatch of A.cols() and B.rows() is a cs::Error.
@@ -70,6 +77,8 @@ class FactoredMatrix {
   // Singular values of A B, descending (min(r, m, n) of them): with A = Q_A R_A and
   // B^T = Q_B R_B (thin QR), A B = Q_A (R_A R_B^T) Q_B^T, so they are those of the r x r core.
   Vec singular_values() const;
+  // The singular vectors too, from the same core: U = Q_A U_core, V = Q_B V_core.
+  FactoredSvd svd() const;
 
   // The full product; for tests and for small matrices only.
   Mat dense() const { return A_ * B_; }

@@ -4,7 +4,9 @@
 
 #include "cli/commands.h"
 #include "cli/tables.h"
+#include "core/error.h"
 #include "core/gemm.h"
+#include "sweep/sweep_dir.h"
 #include "viewer/server.h"
 
 namespace cs::cli {
@@ -17,12 +19,29 @@ struct ServeArgs {
   int threads = 0;
 };
 
+// A sweep folder stands for its runs that have snapshots: the viewer's run picker then holds the
+// whole grid.
+std::vector<std::string> expand_sweeps(const std::vector<std::string>& folders) {
+  std::vector<std::string> runs;
+  for (const std::string& f : folders) {
+    if (!sweep::is_sweep_folder(f)) {
+      runs.push_back(f);
+      continue;
+    }
+    const std::vector<std::string> in_sweep = sweep::runs_with_snapshots(sweep::load_sweep(f));
+    CS_CHECK(!in_sweep.empty(), "the sweep in " << f << " has no run with a snapshot yet (`circuitscope sweep run "
+                                                << f << "` trains them)");
+    runs.insert(runs.end(), in_sweep.begin(), in_sweep.end());
+  }
+  return runs;
+}
+
 void run_serve(const ServeArgs& args) {
   const int threads = args.threads > 0 ? args.threads : default_threads();
   set_num_threads(threads);
   viewer::ServerOptions o = args.options;
   o.compute_threads = threads;
-  viewer::Server server(args.runs, o);
+  viewer::Server server(expand_sweeps(args.runs), o);
   server.bind();
   std::printf("circuitscope serve: %s\n", server.url().c_str());
   for (size_t i = 0; i < server.api().n_runs(); ++i) {
@@ -43,9 +62,10 @@ void register_serve(CLI::App& app) {
       "serve",
       "A live viewer in the browser (docs/viewer.md): type a text and see each token's loss, every "
       "head's attention pattern, the logit split into direct path, heads and virtual heads, each "
-      "head's scores and circuits, and the ICL curve, at any snapshot; several runs side by side. "
-      "Binds 127.0.0.1 unless --host says otherwise and prints its address.");
-  cmd->add_option("runs", args->runs, "run folders")->required()->type_name("RUN")->check(CLI::ExistingDirectory);
+      "head's scores and circuits, and the ICL curve, at any snapshot; several runs side by side (a sweep "
+      "folder gives all its runs, docs/sweep.md). Binds 127.0.0.1 unless --host says otherwise and prints its "
+      "address.");
+  cmd->add_option("runs", args->runs, "run folders, or sweep folders")->required()->type_name("RUN")->check(CLI::ExistingDirectory);
   cmd->add_option("--port", args->options.port, "port (0: any free port)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));

@@ -158,6 +158,7 @@ template <class T>
 T forward_backward(const Params<T>& params, Activations<T>& acts, Params<T>& grads) {
   const auto& c = acts.cfg;
   CS_CHECK(acts.has_targets, "the training step needs targets (set_windows)");
+  CS_CHECK(acts.keep == Keep::every_layer, "the training step needs every layer's activations");
   CS_CHECK(grads.layout.total() == params.layout.total(), "gradient buffer has a different layout");
   forward_without_loss(params, acts);
   prepare_gradients(acts, grads);

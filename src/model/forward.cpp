@@ -4,7 +4,10 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "model/hook_runner.h"
+#include "model/ops/activation.h"
 #include "model/ops/attention.h"
+#include "model/ops/attention_scores.h"
 #include "model/ops/bias.h"
 #include "model/ops/embed.h"
 #include "model/ops/layernorm.h"
@@ -80,10 +83,12 @@ void validate(const Activations<T>& acts, const Interventions<T>* iv) {
            "starting at the residual override layer needs a residual override");
   CS_CHECK(!(iv->resid_value && iv->max_path_order >= 0 && iv->max_path_order < acts.cfg.n_layers),
            "a residual override cannot be combined with a path-order cap");
+  CS_CHECK(!(iv->hooks && iv->max_path_order >= 0 && iv->max_path_order < acts.cfg.n_layers),
+           "hooks cannot be combined with a path-order cap");
 }
 
 template <class T>
-void unembed(const Params<T>& params, Activations<T>& acts) {
+void unembed(const Params<T>& params, Activations<T>& acts, const HookRunner<T>& hooks) {
   const auto& c = acts.cfg;
   const int64_t R = acts.rows(), D = c.d_model, L = c.n_layers;
   if (c.normalized()) {
@@ -91,19 +96,111 @@ void unembed(const Params<T>& params, Activations<T>& acts) {
     layernorm_forward(acts.resid[L].data(), acts.normalized[L].data(), acts.ln_mean[L].data(),
                       acts.ln_rstd[L].data(), c.has_ln_params() ? params.ptr(lay.ln_final_w) : nullptr,
                       c.has_ln_params() ? params.ptr(lay.ln_final_b) : nullptr, R, D, c.ln_eps);
+    hooks.at(HookSite::ln_final);
   }
   if (!acts.has_targets && !acts.keep_logits) return;
   unembed_forward(acts.final_input(), params.ptr(params.layout.W_U), params.maybe(params.layout.b_U),
                   acts.has_targets ? acts.targets.data() : nullptr, acts.loss.data(),
                   acts.keep_logits ? acts.logits.data() : nullptr, R, D, int64_t(c.d_vocab),
                   acts.unembed_scratch);
+  if (acts.keep_logits) hooks.at(HookSite::logits);
 }
+
+// out = a + b (+ c when given), elementwise over n values.
+template <class T>
+void add_streams(T* out, const T* a, const T* b, const T* c, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+  for (int64_t i = 0; i < n; ++i) out[i] = c ? a[i] + b[i] + c[i] : a[i] + b[i];
+}
+
+// The stream's start: token embedding (+ standard positions). Hooks on either see them apart.
+template <class T>
+void embed(const Params<T>& params, Activations<T>& acts, const HookRunner<T>& hooks) {
+  const auto& c = acts.cfg;
+  const auto& lay = params.layout;
+  const int64_t n = acts.rows() * c.d_model;
+  const bool standard = c.positional_embedding_type == Positions::standard;
+  if (!hooks.wants(HookSite::embed) && !hooks.wants(HookSite::pos_embed)) {
+    embed_forward(acts.tokens.data(), params.ptr(lay.W_E), standard ? params.ptr(lay.W_pos) : nullptr,
+                  acts.resid[0].data(), acts.B, acts.Tn, c.d_model);
+    return;
+  }
+  std::vector<T> token(standard ? n : 0), position(c.has_pos_embed() ? n : 0, T(0));
+  T* e = standard ? token.data() : acts.resid[0].data();
+  embed_forward(acts.tokens.data(), params.ptr(lay.W_E), static_cast<const T*>(nullptr), e, acts.B, acts.Tn,
+                c.d_model);
+  hooks.at(HookSite::embed, -1, e);
+  if (c.has_pos_embed()) {
+    add_positions_forward(position.data(), params.ptr(lay.W_pos), position.data(), acts.B, acts.Tn, c.d_model);
+    hooks.at(HookSite::pos_embed, -1, position.data());
+  }
+  if (standard) add_streams(acts.resid[0].data(), token.data(), position.data(), static_cast<const T*>(nullptr), n);
+}
+
+// Pattern rows are causal: what a hook wrote above the diagonal is not used, and the buffer keeps
+// zeros there (the fused kernel writes only the lower half).
+template <class T>
+void zero_above_diagonal(T* pattern, int64_t matrices, int64_t Tn) {
+  for (int64_t m = 0; m < matrices; ++m)
+    for (int64_t i = 0; i < Tn; ++i) std::fill(pattern + (m * Tn + i) * Tn + i + 1, pattern + (m * Tn + i + 1) * Tn, T(0));
+}
+
+// Layer l's attention from its q, k and v: the fused kernel, or, when a hook wants the scores,
+// the unfused steps. After a hook on the pattern, z is computed again from what it left.
+template <class T>
+void attend(Activations<T>& acts, int l, const T* frozen, const HookRunner<T>& hooks) {
+  const int64_t B = acts.B, Tn = acts.Tn, H = acts.cfg.n_heads, K = acts.cfg.d_head;
+  const T* qkv = acts.qkv[l].data();
+  T* pattern = acts.pattern[l].data();
+  if (!frozen && hooks.wants(HookSite::attn_scores, l)) {
+    std::vector<T> scores(B * H * Tn * Tn);
+    attention_scores_forward(qkv, scores.data(), B, Tn, H, K);
+    hooks.at(HookSite::attn_scores, l, scores.data());
+    softmax_rows_forward(scores.data(), pattern, B * H * Tn, Tn);
+    frozen = pattern;
+  }
+  if (hooks.wants(HookSite::pattern, l)) {
+    if (frozen != pattern)
+      attention_forward(qkv, pattern, acts.z[l].data(), frozen, B, Tn, H, K, acts.attention_scratch);
+    hooks.at(HookSite::pattern, l);
+    zero_above_diagonal(pattern, B * H, Tn);
+    frozen = pattern;
+  }
+  attention_forward(qkv, pattern, acts.z[l].data(), frozen, B, Tn, H, K, acts.attention_scratch);
+}
+
+// out += the heads' results; with a hook on them, each head's result apart first.
+template <class T>
+void heads_out(const Params<T>& params, Activations<T>& acts, int l, T* out, const HookRunner<T>& hooks) {
+  const int64_t R = acts.rows(), D = acts.cfg.d_model, H = acts.cfg.n_heads, K = acts.cfg.d_head;
+  const T* W_O = params.ptr(params.layout.blocks[l].W_O);
+  if (!hooks.wants(HookSite::result, l)) {
+    attn_out_forward(acts.z[l].data(), W_O, static_cast<const T*>(nullptr), out, R, H * K, D);
+    return;
+  }
+  std::vector<T> result(R * H * D);
+  head_results_forward(acts.z[l].data(), W_O, result.data(), R, H, K, D);
+  hooks.at(HookSite::result, l, result.data());
+  sum_heads_forward(result.data(), out, R, H, D);
+}
+
+template <class T>
+void attention_layer(const Params<T>& params, Activations<T>& acts, int l, const T* x, T* out,
+                     const Interventions<T>* iv, const HookRunner<T>& hooks);
 
 }  // namespace
 
 template <class T>
 void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int l, const T* x,
                              T* out, const Interventions<T>* iv) {
+  attention_layer(params, acts, l, x, out, iv, HookRunner<T>());
+}
+
+namespace {
+
+template <class T>
+void attention_layer(const Params<T>& params, Activations<T>& acts, int l, const T* x, T* out,
+                     const Interventions<T>* iv, const HookRunner<T>& hooks) {
   const auto& c = acts.cfg;
   const auto& blk = params.layout.blocks[l];
   const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head;
@@ -113,6 +210,7 @@ void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int 
                       c.has_ln_params() ? params.ptr(blk.ln1_w) : nullptr,
                       c.has_ln_params() ? params.ptr(blk.ln1_b) : nullptr, R, D, c.ln_eps);
     a = acts.normalized[l].data();
+    hooks.at(HookSite::ln1_normalized, l);
   }
   // Given patterns need no queries or keys: only the values are computed.
   const T* frozen = iv && iv->freeze_patterns ? iv->freeze_patterns->pattern[l].data() : nullptr;
@@ -129,15 +227,21 @@ void attention_layer_forward(const Params<T>& params, Activations<T>& acts, int 
     bias_forward(acts.qkv[l].data() + first, acts.packed_bias.data() + l * 3 * H * K + first, R,
                  3 * H * K - first, 3 * H * K);
   }
-  if (c.positional_embedding_type == Positions::rotary && !frozen)
+  for (HookSite site : {HookSite::q, HookSite::k, HookSite::v})
+    if (!frozen || site == HookSite::v) hooks.at(site, l, acts.qkv_slot(l, int(site) - int(HookSite::q)));
+  if (c.positional_embedding_type == Positions::rotary && !frozen) {
     rotary_forward(acts.qkv[l].data(), acts.rotary, acts.B, acts.Tn, H, K);
-  attention_forward(acts.qkv[l].data(), acts.pattern[l].data(), acts.z[l].data(), frozen, acts.B,
-                    acts.Tn, H, K, acts.attention_scratch);
+    hooks.at(HookSite::rot_q, l);
+    hooks.at(HookSite::rot_k, l);
+  }
+  attend(acts, l, frozen, hooks);
   ablate_heads(acts, l, iv);
-  attn_out_forward(acts.z[l].data(), params.ptr(blk.W_O), static_cast<const T*>(nullptr), out, R,
-                   H * K, D);
+  hooks.at(HookSite::z, l);
+  heads_out(params, acts, l, out, hooks);
   if (c.biases) bias_forward(out, params.ptr(blk.b_O), R, D, D);
 }
+
+}  // namespace
 
 template <class T>
 MlpWeights<T> mlp_weights(const Params<T>& params, int layer) {
@@ -150,7 +254,8 @@ template MlpWeights<double> mlp_weights<double>(const Params<double>&, int);
 namespace {
 
 template <class T>
-void mlp_layer_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv) {
+void mlp_layer_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv,
+                       const HookRunner<T>& hooks) {
   const auto& c = acts.cfg;
   const auto& blk = params.layout.blocks[l];
   const int64_t R = acts.rows(), D = c.d_model;
@@ -158,40 +263,55 @@ void mlp_layer_forward(const Params<T>& params, Activations<T>& acts, int l, con
     layernorm_forward(acts.mlp_stream(l), acts.normalized2[l].data(), acts.ln2_mean[l].data(),
                       acts.ln2_rstd[l].data(), params.maybe(blk.ln2_w), params.maybe(blk.ln2_b), R,
                       D, c.ln_eps);
-  if (iv && iv->freeze_mlp_out)
+  if (c.normalized()) hooks.at(HookSite::ln2_normalized, l);
+  const int64_t M = c.d_mlp;
+  if (iv && iv->freeze_mlp_out) {
     std::copy(iv->freeze_mlp_out->mlp_out[l].begin(), iv->freeze_mlp_out->mlp_out[l].end(),
               acts.mlp_out[l].begin());
-  else
+  } else if (hooks.wants(HookSite::mlp_pre, l) || hooks.wants(HookSite::mlp_post, l)) {
+    const MlpWeights<T> w = mlp_weights(params, l);
+    mlp_in_forward(acts.mlp_input(l), w, acts.mlp_pre[l].data(), R, D, M);
+    hooks.at(HookSite::mlp_pre, l);
+    activation_forward(c.act_fn, acts.mlp_pre[l].data(), acts.mlp_post[l].data(), R * M);
+    hooks.at(HookSite::mlp_post, l);
+    mlp_out_forward(acts.mlp_post[l].data(), w, acts.mlp_out[l].data(), R, D, M);
+  } else {
     mlp_forward(acts.mlp_input(l), mlp_weights(params, l), c.act_fn, acts.mlp_pre[l].data(),
-                acts.mlp_post[l].data(), acts.mlp_out[l].data(), R, D, int64_t(c.d_mlp));
+                acts.mlp_post[l].data(), acts.mlp_out[l].data(), R, D, M);
+  }
   ablate_mlp(acts, l, iv);
-}
-
-// out = a + b (+ c when given), elementwise over n values.
-template <class T>
-void add_streams(T* out, const T* a, const T* b, const T* c, int64_t n) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
-  for (int64_t i = 0; i < n; ++i) out[i] = c ? a[i] + b[i] + c[i] : a[i] + b[i];
+  hooks.at(HookSite::mlp_out, l);
 }
 
 // One block from resid[l] to resid[l + 1]. Attention-only blocks add the heads straight into the
 // stream (as they always have: training stays bit-for-bit what it was); blocks with an MLP keep
 // attn_out and resid_mid, the hooks and the backward pass read them.
 template <class T>
-void block_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv) {
+void block_forward(const Params<T>& params, Activations<T>& acts, int l, const Interventions<T>* iv,
+                   const HookRunner<T>& hooks) {
   const auto& c = acts.cfg;
   const int64_t n = acts.rows() * c.d_model;
+  if (c.attn_only() && hooks.wants(HookSite::attn_out, l)) {
+    std::vector<T> attn_out(n, T(0));
+    attention_layer(params, acts, l, acts.resid[l].data(), attn_out.data(), iv, hooks);
+    hooks.at(HookSite::attn_out, l, attn_out.data());
+    add_streams(acts.resid[l + 1].data(), acts.resid[l].data(), attn_out.data(), static_cast<const T*>(nullptr), n);
+    return;
+  }
   if (c.attn_only()) {
     std::copy(acts.resid[l].begin(), acts.resid[l].end(), acts.resid[l + 1].begin());
-    attention_layer_forward(params, acts, l, acts.resid[l].data(), acts.resid[l + 1].data(), iv);
+    attention_layer(params, acts, l, acts.resid[l].data(), acts.resid[l + 1].data(), iv, hooks);
     return;
   }
   std::fill(acts.attn_out[l].begin(), acts.attn_out[l].end(), T(0));
-  attention_layer_forward(params, acts, l, acts.resid[l].data(), acts.attn_out[l].data(), iv);
-  if (!c.parallel_attn_mlp)
+  attention_layer(params, acts, l, acts.resid[l].data(), acts.attn_out[l].data(), iv, hooks);
+  hooks.at(HookSite::attn_out, l);
+  if (!c.parallel_attn_mlp) {
     add_streams(acts.resid_mid[l].data(), acts.resid[l].data(), acts.attn_out[l].data(),
                 static_cast<const T*>(nullptr), n);
-  mlp_layer_forward(params, acts, l, iv);
+    hooks.at(HookSite::resid_mid, l);
+  }
+  mlp_layer_forward(params, acts, l, iv, hooks);
   if (c.parallel_attn_mlp)
     add_streams(acts.resid[l + 1].data(), acts.resid[l].data(), acts.attn_out[l].data(),
                 acts.mlp_out[l].data(), n);
@@ -247,9 +367,8 @@ void forward(const Params<T>& params, Activations<T>& acts, const Interventions<
   const int L = c.n_layers;
   const int64_t R = acts.rows(), D = c.d_model, H = c.n_heads, K = c.d_head;
   const auto& lay = params.layout;
-  embed_forward(acts.tokens.data(), params.ptr(lay.W_E),
-                c.positional_embedding_type == Positions::standard ? params.ptr(lay.W_pos) : nullptr,
-                acts.resid[0].data(), acts.B, acts.Tn, D);
+  const HookRunner<T> hooks = iv && iv->hooks ? HookRunner<T>(iv->hooks, acts) : HookRunner<T>();
+  embed(params, acts, hooks);
   for (int l = 0; l < L; ++l) {
     const auto& blk = lay.blocks[l];
     pack_qkv(params.ptr(blk.W_Q), params.ptr(blk.W_K), params.ptr(blk.W_V),
@@ -268,12 +387,14 @@ void forward(const Params<T>& params, Activations<T>& acts, const Interventions<
     for (int l = first; l < L; ++l) {
       if (iv && iv->resid_value && iv->resid_layer == l)
         std::copy_n(iv->resid_value, R * D, acts.resid[l].data());
-      block_forward(params, acts, l, iv);
+      hooks.at(HookSite::resid_pre, l);
+      block_forward(params, acts, l, iv, hooks);
+      hooks.at(HookSite::resid_post, l);
     }
     if (iv && iv->resid_value && iv->resid_layer == L)
       std::copy_n(iv->resid_value, R * D, acts.resid[L].data());
   }
-  unembed(params, acts);
+  unembed(params, acts, hooks);
 }
 
 template void forward<float>(const Params<float>&, Activations<float>&, const Interventions<float>*);

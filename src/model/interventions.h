@@ -3,6 +3,8 @@
 // forward pass with some of these set.
 #include <vector>
 
+#include "model/hooks.h"
+
 namespace cs {
 
 template <class T>
@@ -47,6 +49,9 @@ struct Interventions {
   // would discard what they write), and their cache entries keep what the last pass left. An
   // ablation of a head in layer l changes nothing below l + 1, so it can start there.
   bool start_at_resid_layer = false;
+  // Functions called at hook points as the pass reaches them (model/hooks.h), after the
+  // interventions above have acted there. Not with a path-order cap.
+  const ForwardHooks<T>* hooks = nullptr;
 };
 
 }  // namespace cs

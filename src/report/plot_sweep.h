@@ -11,8 +11,8 @@
 namespace cs::report {
 
 // d loss / d ln(tokens) of the smoothed training loss of every run that has a loss curve, on one
-// log-token axis, each run's phase-change window shaded in its colour. A bump in the loss shows as
-// a dip of the slope towards zero and back.
+// log-token axis, each run's phase-change window shaded in its colour: how fast each run's loss
+// falls, inside its window and outside.
 Figure loss_slope_figure(const std::vector<NamedRun>& runs);
 
 // Induction heads per layer of each run: counts [runs, layers], NaN where a run has no such layer.

@@ -223,6 +223,17 @@ std::string sweep_path(const Sweep& s, File f, const std::string& name) {
 
 std::string run_dir(const Sweep& s, const Run& r) { return (fs::path(s.root) / r.name).string(); }
 
+bool is_sweep_folder(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / file_name(File::sweep_plan)); }
+
+std::vector<std::string> runs_with_snapshots(const Sweep& s) {
+  std::vector<std::string> out;
+  for (const Run& r : s.runs) {
+    const run::RunDir run(run_dir(s, r));
+    if (run.is_run() && !run.snapshot_steps().empty()) out.push_back(run.root());
+  }
+  return out;
+}
+
 RunState run_state(const Sweep& s, const Run& r) {
   const run::RunDir run(run_dir(s, r));
   if (!run.is_run()) return RunState::fresh;

@@ -28,6 +28,11 @@ nlohmann::ordered_json to_json(const Sweep& sweep);
 std::string sweep_path(const Sweep& sweep, File file, const std::string& name = "");
 std::string run_dir(const Sweep& sweep, const Run& run);
 
+// Whether DIR holds a sweep (DIR/sweep.json), and the folders of its runs that have a snapshot,
+// in the sweep's order: what `serve DIR` shows.
+bool is_sweep_folder(const std::string& dir);
+std::vector<std::string> runs_with_snapshots(const Sweep& sweep);
+
 // How far a run's folder has got: nothing yet (or a setup cut short), a run with a state to
 // resume from, a run stopped before it saved any state (it starts again), or finished (its last
 // snapshot written and evaluated).

@@ -85,8 +85,8 @@ std::string pictures_sections(const SweepPictures& p) {
                          File::sweep_icl, File::sweep_icl_array, p.icl ? picture(*p.icl, "ICL score of every run") : "",
                          p.notes) +
          picture_section("loss-slope", "How fast the training loss falls",
-                         "d loss / d ln(tokens) of every run's binned, smoothed training loss; the phase change shows "
-                         "as a dip towards zero and back.",
+                         "d loss / d ln(tokens) of every run's binned, smoothed training loss, each run's "
+                         "phase-change window shaded: whether its loss falls faster or slower there.",
                          File::sweep_loss_slope, File::sweep_loss_slope_array,
                          p.loss_slope ? picture(*p.loss_slope, "loss slope of every run") : "", p.notes) +
          picture_section(
@@ -121,13 +121,15 @@ std::string sweep_page(const Sweep& s, const std::vector<std::string>& findings,
                        const SweepPictures& pictures, const SweepUsage& usage) {
   size_t measured = 0;
   for (const std::string& n : table.notes) measured += n.empty();
-  return report::html::page_open("Sweep " + std::filesystem::path(s.root).filename().string() + " — circuitscope") +
+  const std::string name = std::filesystem::path(s.root).filename().string();
+  return report::html::page_open("Sweep " + name + " — circuitscope") +
          header(s, measured) + findings_section(findings) + table_section(table) + pictures_sections(pictures) +
          records_section(s, usage) +
-         report::html::page_close("circuitscope sweep report of " + s.root +
+         // The folder's name, not its path: the page may be shipped or moved.
+         report::html::page_close("circuitscope sweep report of " + name +
                                   ". The numbers behind each picture lie "
                                   "beside it in the sweep folder; each run's own analyses are in its " +
-                                  file_name(File::analysis_dir) + "/ folder, and `circuitscope report " + s.root +
+                                  file_name(File::analysis_dir) + "/ folder, and `circuitscope report " + name +
                                   "/RUN` makes a run's full page. Definitions: docs/sweep.md, docs/icl.md, "
                                   "docs/evaluators.md.");
 }

@@ -32,7 +32,8 @@ void evaluate_run(const run::RunDir& run, const EvalRunOptions& o, const std::fu
     const data::EvalSet eval = data::build_eval_set(run.tokens(), T, o.n_eval, o.seed);
     run::RunWriter writer(run);
     writer.write_eval_tokens(eval.tokens, eval.n_used(), int64_t(T) + 1);
-    Activations<float> acts(rc.model, std::min(o.batch, eval.n_used()), T);
+    // Losses only: the pass keeps one layer at a time (a big imported model fits where its cache would not).
+    Activations<float> acts(rc.model, std::min(o.batch, eval.n_used()), T, false, Keep::current_layer);
     for (int64_t step : steps) {
       const run::Snapshot snap = run.snapshot(step);
       writer.append_eval(step, snap.info.tokens, per_sequence_loss(snap.params, eval.tokens, eval.n_used(), acts));

@@ -11,6 +11,8 @@
 #include "core/gemm.h"
 #include "pipeline/run_curves.h"
 #include "viewer/api_error.h"
+#include "model/hook_points.h"
+#include "viewer/head_kinds_view.h"
 
 namespace cs::viewer {
 
@@ -340,6 +342,24 @@ ojson Api::runs() const {
   return {{"runs", list}};
 }
 
+// The model's hook points (model/hook_points.h: the table the cache, the hooks and the Python
+// module read), shapes with "batch" and "pos" for the axes a pass chooses.
+ojson Api::hooks(const std::string& which) const {
+  const size_t i = find_run(which);
+  constexpr int64_t kBatch = -1, kPos = -2;
+  ojson list = ojson::array();
+  for (const HookPoint& p : hook_points(runs_[i]->cfg(), kBatch, kPos)) {
+    ojson shape = ojson::array();
+    for (int64_t d : p.shape) shape.push_back(d == kBatch ? ojson("batch") : d == kPos ? ojson("pos") : ojson(d));
+    list.push_back({{"name", p.name},
+                    {"layer", p.layer < 0 ? ojson(nullptr) : ojson(p.layer)},
+                    {"shape", shape},
+                    {"replaceable", p.replaceable},
+                    {"kept", p.kept}});
+  }
+  return {{"run", i}, {"name", runs_[i]->name()}, {"hooks", list}};
+}
+
 ojson Api::snapshots(const std::string& which) const {
   const size_t i = find_run(which);
   const RunView& r = *runs_[i];
@@ -487,5 +507,7 @@ ojson Api::heads_over_training(const Query& q) const {
   });
   return *curve;
 }
+
+ojson Api::head_kinds() const { return head_kinds_json(options_.heads.thresholds); }
 
 }  // namespace cs::viewer

@@ -39,12 +39,14 @@ class Api {
 
   nlohmann::ordered_json runs() const;                         // GET /api/runs
   nlohmann::ordered_json snapshots(const std::string& run) const;  // GET /api/run/{run}/snapshots
+  nlohmann::ordered_json hooks(const std::string& run) const;      // GET /api/run/{run}/hooks
   nlohmann::ordered_json probes() const;                       // GET /api/probes
   std::string forward(const std::string& body) const;          // POST /api/forward
   nlohmann::ordered_json heads(const Query& q) const;          // GET /api/heads?run&snapshot
   nlohmann::ordered_json head(const Query& q) const;           // GET /api/head?run&snapshot&layer&head
   nlohmann::ordered_json icl(const Query& q) const;            // GET /api/icl?run
   nlohmann::ordered_json heads_over_training(const Query& q) const;  // GET /api/heads_over_training?run
+  nlohmann::ordered_json head_kinds() const;                   // GET /api/head_kinds
 
   // A run by index ("0") or by folder name when that is unique; ApiError 404 otherwise.
   size_t find_run(const std::string& which) const;

@@ -22,9 +22,12 @@ ojson number(double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); }
 // The evaluators need the run's evaluation text and token counts; a run shipped without them
 // still has its circuits, with the weight-only previous-token stand-in.
 std::optional<analysis::HeadsReport> evaluate_heads(const run::Snapshot& snap, const run::RunDir& run,
-                                                    const analysis::ModelCircuits& circuits, std::string& note) {
+                                                    const analysis::ModelCircuits& circuits, const HeadViewOptions& o,
+                                                    std::string& note) {
   try {
-    return pipeline::heads(run, snap, {}, &circuits);
+    analysis::HeadsOptions ho;  // the `heads` command's evaluator settings, so the panel shows its numbers
+    ho.thresholds = o.thresholds;
+    return pipeline::heads(run, snap, ho, &circuits);
   } catch (const Error& e) {
     note = std::string("head evaluators unavailable: ") + e.what();
     return std::nullopt;
@@ -116,7 +119,7 @@ HeadsView::HeadsView(std::shared_ptr<const run::Snapshot> snap, const run::RunDi
   // ModelCircuits may keep a reference to the weights: `snap` outlives it here.
   const analysis::ModelCircuits circuits(snap->params);
   std::string heads_note;
-  const std::optional<analysis::HeadsReport> heads = evaluate_heads(*snap, run, circuits, heads_note);
+  const std::optional<analysis::HeadsReport> heads = evaluate_heads(*snap, run, circuits, o, heads_note);
   const analysis::HeadsReport* evaluated = heads ? &*heads : nullptr;
   pipeline::CircuitsRequest request;
   request.options.skip.per_head = o.skip_trigrams;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/head_kinds.h"
 #include "data/tokenizer.h"
 #include "run/run_dir.h"
 
@@ -17,6 +18,7 @@ namespace cs::viewer {
 struct HeadViewOptions {
   int64_t n_sources = 200;      // skip-trigram sources: the most frequent training tokens
   int64_t skip_trigrams = 12;   // listed per head
+  analysis::KindThresholds thresholds;  // the page names kinds with these too (GET /api/head_kinds)
 };
 
 class HeadsView {

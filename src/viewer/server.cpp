@@ -135,12 +135,14 @@ struct Server::Impl {
     get_json(R"(/api/run/([^/]+)/snapshots)", [this](const httplib::Request& req) {
       return api.snapshots(req.matches[1]);
     });
+    get_json(R"(/api/run/([^/]+)/hooks)", [this](const httplib::Request& req) { return api.hooks(req.matches[1]); });
     get_json("/api/probes", [this](const httplib::Request&) { return api.probes(); });
     get_json("/api/heads", [this](const httplib::Request& req) { return api.heads(query_of(req)); });
     get_json("/api/head", [this](const httplib::Request& req) { return api.head(query_of(req)); });
     get_json("/api/icl", [this](const httplib::Request& req) { return api.icl(query_of(req)); });
     get_json("/api/heads_over_training",
              [this](const httplib::Request& req) { return api.heads_over_training(query_of(req)); });
+    get_json("/api/head_kinds", [this](const httplib::Request&) { return api.head_kinds(); });
     get_json("/api/forward", [](const httplib::Request&) -> ojson {
       throw ApiError(405, "POST a JSON body {\"run\", \"snapshot\", \"text\"} to /api/forward");
     });

@@ -1,4 +1,5 @@
-// `circuitscope sweep` end to end on the tests' word corpus: a tiny grid planned, trained two at a
+// `circuitscope sweep` end to end on the tests' word corpus: a tiny grid (1-2 layers, attention-only
+// and with MLP blocks) planned, trained two at a
 // time, stopped by SIGINT once a run has saved its state, carried on to the end (bit for bit what
 // an uninterrupted run gives) and reported; a printed command run through a shell; bad input.
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@
 #include "io/atomic_file.h"
 #include "io/npy.h"
 #include "run/run_dir.h"
+#include "sweep/sweep_dir.h"
 
 namespace cs {
 namespace {
@@ -128,13 +130,24 @@ void check_report(const std::string& dir, const std::vector<std::string>& runs) 
   EXPECT_EQ(pictures, 3u);
   EXPECT_EQ(page.find("http"), std::string::npos) << "the page must open offline";
   EXPECT_GE(results["findings"].size(), 3u);
+  // How busy the sweep kept the cores, and its own cost against the training.
+  const json usage = results["usage"];
+  EXPECT_EQ(usage["sessions"], 2);
+  EXPECT_GT(usage["utilisation"].get<double>(), 0.05);
+  EXPECT_LT(usage["utilisation"].get<double>(), 1.05);
+  EXPECT_GT(usage["overhead"].get<double>(), 0);
+  EXPECT_GT(usage["plan_cpu_seconds"].get<double>(), 0);
+  EXPECT_GT(usage["report_cpu_seconds"].get<double>(), 0);
+  EXPECT_NE(r.output.find("of the cores' time"), std::string::npos) << r.output;
+  // `serve DIR` shows every run of the sweep.
+  EXPECT_EQ(sweep::runs_with_snapshots(sweep::load_sweep(dir)).size(), runs.size());
 }
 
 TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
   test::TempDir tmp;
   const std::string dir = tmp / "sweep";
-  const std::vector<std::string> runs = {"l1-attn-s0", "l1-attn-s1", "l2-attn-s0", "l2-attn-s1"};
-  auto r = test::run_cli("sweep plan --out " + dir + " --layers 1,2 --seeds 0,1 --corpus " + corpus(tmp) + kTiny +
+  const std::vector<std::string> runs = {"l1-attn-s0", "l1-mlp-s0", "l2-attn-s0", "l2-mlp-s0"};
+  auto r = test::run_cli("sweep plan --out " + dir + " --layers 1,2 --mlp no,yes --corpus " + corpus(tmp) + kTiny +
                          " --steps 600");
   ASSERT_EQ(r.code, 0) << r.output;
   const json plan = read_json(dir + "/sweep.json");
@@ -158,11 +171,22 @@ TEST(SweepCli, PlansRunsStopsCarriesOnAndReports) {
   ASSERT_FALSE(stopped.empty()) << after.dump(1);
   EXPECT_FALSE(finished(dir + "/" + stopped, 600));
 
+  // Longest first: the 2-layer MLP run starts first, the 1-layer attention-only run last.
+  const std::string first_session = io::read_file(dir + ".out");
+  EXPECT_EQ(first_session.substr(0, first_session.find('\n')).find("l2-mlp-s0: starting"), 0u) << first_session;
+  EXPECT_EQ(first_session.find("l1-attn-s0: starting"), std::string::npos) << first_session;
   r = test::run_cli("sweep run " + dir + " --jobs 2");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("sweep run: 4 of 4 runs finished"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(stopped + ": resuming at step"), std::string::npos) << r.output;
   after = read_json(dir + "/sweep.json");
+  ASSERT_EQ(after["sessions"].size(), 2u) << after.dump(1);
+  for (const auto& session : after["sessions"]) {
+    EXPECT_EQ(session["jobs"], 2);
+    EXPECT_GT(session["wall_seconds"].get<double>(), 0);
+    EXPECT_GT(session["runs_cpu_seconds"].get<double>(), 0);
+    EXPECT_GT(session["own_cpu_seconds"].get<double>(), 0);
+  }
   for (const auto& run : after["runs"]) {
     const std::string name = run["name"];
     EXPECT_EQ(run["status"], "finished") << name;

@@ -70,8 +70,7 @@ def test_snapshot_by_step_or_last(run_dir):
 
 def test_params_are_views_of_the_snapshot_weights(run_dir):
     model = cs.open_run(run_dir).snapshot("last")
-    m = model.cfg
-    cfg = ref.Config.from_run_config(m)
+    cfg = ref.Config.from_run_config(model.cfg.to_dict())
     params = model.params
     assert sorted(params) == sorted(ref.param_names(cfg))
     stored = snapshot_file(run_dir, 20)
@@ -103,16 +102,17 @@ def test_patterns_are_causal_distributions_and_views(run_dir):
     tokens = run.tokenizer.encode(TEXT, prepend_bos=True)
     T = len(tokens)
     logits, cache = run.snapshot().run_with_cache(tokens)
-    assert logits.shape == (T, 257)
+    assert logits.shape == (1, T, 257)  # one sequence is a batch of one
     for l in range(2):
         p = cache[f"blocks.{l}.attn.hook_pattern"]
-        assert p.shape == (2, T, T) and p.dtype == np.float32
+        assert p.shape == (1, 2, T, T) and p.dtype == np.float32
+        p = p[0]
         np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-5)
         assert np.all(np.triu(p, k=1) == 0), "attention to later positions"
         i, j = np.tril_indices(T)
         assert np.all(p[:, i, j] > 0)
         assert not p.flags.owndata and not p.flags.writeable
-    np.testing.assert_array_equal(cache.tokens, tokens)
+    np.testing.assert_array_equal(cache.tokens, tokens[None])
     np.testing.assert_array_equal(cache["hook_logits"], logits)
     assert np.shares_memory(cache["hook_logits"], logits)
 
@@ -124,11 +124,12 @@ def test_cache_keys_shapes_and_consistency(run_dir):
     model = run.snapshot()
     logits, cache = model.run_with_cache(tokens)
     keys = cache.keys()
-    assert keys[0] == "hook_embed" and keys[-1] == "hook_logits"
-    assert list(cache) == keys and len(cache) == len(keys) == 1 + 2 * 8 + 1
-    shapes = {"hook_resid_pre": (T, D), "hook_resid_post": (T, D), "attn.hook_q": (T, H, K),
-              "attn.hook_k": (T, H, K), "attn.hook_v": (T, H, K), "attn.hook_z": (T, H, K),
-              "attn.hook_pattern": (H, T, T), "attn.hook_result": (T, H, D)}
+    assert keys[:2] == ["hook_embed", "hook_pos_embed"] and keys[-1] == "hook_logits"
+    assert list(cache) == keys and len(cache) == len(keys) == 2 + 2 * 10 + 1
+    shapes = {"hook_resid_pre": (1, T, D), "hook_resid_post": (1, T, D), "attn.hook_q": (1, T, H, K),
+              "attn.hook_k": (1, T, H, K), "attn.hook_v": (1, T, H, K), "attn.hook_z": (1, T, H, K),
+              "attn.hook_attn_scores": (1, H, T, T), "attn.hook_pattern": (1, H, T, T),
+              "attn.hook_result": (1, T, H, D), "hook_attn_out": (1, T, D)}
     for l in range(2):
         for k, shape in shapes.items():
             assert f"blocks.{l}.{k}" in cache
@@ -136,18 +137,28 @@ def test_cache_keys_shapes_and_consistency(run_dir):
         # Attention-only: a layer adds exactly the sum of its heads' results to the stream.
         np.testing.assert_allclose(
             cache[f"blocks.{l}.hook_resid_post"] - cache[f"blocks.{l}.hook_resid_pre"],
-            cache[f"blocks.{l}.attn.hook_result"].sum(axis=1), atol=1e-5)
+            cache[f"blocks.{l}.attn.hook_result"].sum(axis=2), atol=1e-5)
+        np.testing.assert_allclose(cache[f"blocks.{l}.hook_attn_out"], cache[f"blocks.{l}.attn.hook_result"].sum(axis=2),
+                                   atol=1e-6)
+        # The pattern is the softmax of the scores, whose masked half is -inf.
+        scores = cache[f"blocks.{l}.attn.hook_attn_scores"]
+        assert np.all(np.isneginf(scores[..., np.triu_indices(T, 1)[0], np.triu_indices(T, 1)[1]]))
+        e = np.exp(scores - scores.max(-1, keepdims=True))
+        np.testing.assert_allclose(e / e.sum(-1, keepdims=True), cache[f"blocks.{l}.attn.hook_pattern"], atol=1e-6)
         # z is the pattern-weighted sum of values.
         np.testing.assert_allclose(
             cache[f"blocks.{l}.attn.hook_z"],
-            np.einsum("hij,jhd->ihd", cache[f"blocks.{l}.attn.hook_pattern"], cache[f"blocks.{l}.attn.hook_v"]),
+            np.einsum("bhij,bjhd->bihd", cache[f"blocks.{l}.attn.hook_pattern"], cache[f"blocks.{l}.attn.hook_v"]),
             atol=1e-5)
     np.testing.assert_array_equal(cache["blocks.1.hook_resid_pre"], cache["blocks.0.hook_resid_post"])
     np.testing.assert_allclose(logits, cache["blocks.1.hook_resid_post"] @ model.params["unembed.W_U"], atol=1e-5)
-    # q, k and v are strided views of one [seq, 3, H, K] buffer, not copies.
+    # The token and position embeddings apart, as TransformerLens has them.
+    np.testing.assert_array_equal(cache["hook_embed"][0], model.W_E[tokens])
+    np.testing.assert_array_equal(cache["hook_pos_embed"][0], model.W_pos[:T])
+    # q, k and v are strided views of one [batch, seq, 3, H, K] buffer, not copies.
     q, v = cache["blocks.0.attn.hook_q"], cache["blocks.0.attn.hook_v"]
     assert np.may_share_memory(q, v) and not np.shares_memory(q, v)
-    assert q.strides == (3 * H * K * 4, K * 4, 4) and not q.flags.owndata
+    assert q.strides == (T * 3 * H * K * 4, 3 * H * K * 4, K * 4, 4) and not q.flags.owndata
     with pytest.raises(KeyError, match="blocks.7.attn.hook_pattern"):
         cache["blocks.7.attn.hook_pattern"]
 
@@ -169,12 +180,10 @@ def test_matches_the_pytorch_reference(variant_run_dir):
     tokens = run.tokenizer.encode(TEXT, prepend_bos=True)
     logits, cache = run.snapshot("last").run_with_cache(tokens)
     ref_logits, ref_cache = reference_cache(variant_run_dir, 20, tokens)
-    np.testing.assert_allclose(logits, ref_logits[0], rtol=0, atol=1e-4)
-    assert np.abs(logits - ref_logits[0]).max() < 1e-5
+    np.testing.assert_allclose(logits, ref_logits, rtol=0, atol=1e-4)
+    assert np.abs(logits - ref_logits).max() < 1e-5
     compared = 0
     for name in cache.keys():
-        if name == "hook_embed" and positions == "standard":
-            continue  # circuitscope's hook_embed includes the positions in standard mode
         theirs = ref_cache.get(name)
         if theirs is None and name.endswith("hook_resid_post"):
             layer = int(name.split(".")[1])
@@ -183,14 +192,25 @@ def test_matches_the_pytorch_reference(variant_run_dir):
             theirs = {"hook_logits": ref_cache["logits"]}.get(name)
         if theirs is None:
             continue
-        np.testing.assert_allclose(cache[name], theirs[0], rtol=0, atol=1e-4, err_msg=name)
+        ours = cache[name]
+        if name.endswith("hook_attn_scores"):  # -inf above the diagonal in both
+            assert np.array_equal(np.isneginf(ours), np.isneginf(theirs)), name
+            ours, theirs = (np.where(np.isneginf(x), 0, x) for x in (ours, theirs))
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4, err_msg=name)
         compared += 1
-    assert compared >= 14, compared
+    expected = {"hook_embed", "blocks.0.attn.hook_q", "blocks.1.attn.hook_k", "blocks.1.attn.hook_attn_scores",
+                "blocks.1.attn.hook_result", "blocks.0.hook_attn_out"}
+    if positions != "rotary":
+        expected.add("hook_pos_embed")
+    else:
+        expected |= {"blocks.0.attn.hook_rot_q", "blocks.1.attn.hook_rot_k"}
+    assert expected <= set(cache.keys()), expected - set(cache.keys())
+    assert compared >= 20, compared
     if not run.config["model"]["attn_only"]:
         mlp_hooks = [n for n in cache.keys() if "mlp" in n or "attn_out" in n or "resid_mid" in n or "ln2" in n]
         assert "blocks.1.mlp.hook_post" in mlp_hooks and "blocks.0.hook_mlp_out" in mlp_hooks
         for name in mlp_hooks:
-            np.testing.assert_allclose(cache[name], ref_cache[name][0], rtol=0, atol=1e-4, err_msg=name)
+            np.testing.assert_allclose(cache[name], ref_cache[name], rtol=0, atol=1e-4, err_msg=name)
 
 
 def test_batch_of_eval_sequences_matches_the_reference(run_dir):
@@ -204,7 +224,7 @@ def test_batch_of_eval_sequences_matches_the_reference(run_dir):
     np.testing.assert_allclose(cache["blocks.1.attn.hook_pattern"], ref_cache["blocks.1.attn.hook_pattern"],
                                rtol=0, atol=1e-4)
     # One sequence alone gives what it gives inside the batch.
-    np.testing.assert_allclose(run.snapshot().run(batch[2]), logits[2], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(run.snapshot().run(batch[2])[0], logits[2], rtol=0, atol=1e-5)
 
 
 def test_library_errors_raise_circuitscope_error(tmp_path, run_dir):

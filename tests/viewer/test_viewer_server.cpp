@@ -15,6 +15,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +25,7 @@
 
 #include "../common/word_corpus.h"
 #include "../common/run_cli.h"
+#include "analysis/head_kinds.h"
 #include "core/error.h"
 #include "data/tokenizer.h"
 #include "model/forward.h"
@@ -156,6 +159,19 @@ TEST_F(ViewerServer, ListsRunsAndSnapshots) {
   EXPECT_EQ(s["snapshots"].back()["step"], 20);
   EXPECT_EQ(s["snapshots"].back()["tokens"], 20 * 4 * 64);
   EXPECT_EQ(get("/api/run/one/snapshots")["run"], 1);  // by name
+  // The hook table of the model, as the cache and the Python module name its points.
+  const json hooks = get("/api/run/one/hooks")["hooks"];
+  EXPECT_EQ(hooks.front()["name"], "hook_embed");
+  EXPECT_EQ(hooks.back()["name"], "hook_logits");
+  EXPECT_FALSE(hooks.back()["replaceable"].get<bool>());
+  bool pattern = false;
+  for (const json& h : hooks)
+    if (h["name"] == "blocks.0.attn.hook_pattern") {
+      pattern = true;
+      EXPECT_EQ(h["shape"], json::parse(R"(["batch", 2, "pos", "pos"])")) << h.dump();
+      EXPECT_EQ(h["layer"], 0);
+    }
+  EXPECT_TRUE(pattern) << hooks.dump();
   const json p = get("/api/probes");
   ASSERT_EQ(p["probes"].size(), 3u);
   EXPECT_EQ(p["probes"][0]["name"], "repeated_paragraph");
@@ -366,20 +382,39 @@ TEST_F(ViewerServer, APortInUseIsAnError) {
   still_serving();
 }
 
+std::string content_type_of(const std::string& name) {
+  const std::string ext = fs::path(name).extension().string();
+  if (ext == ".html") return "text/html; charset=utf-8";
+  if (ext == ".js") return "text/javascript; charset=utf-8";  // what a module script must have
+  if (ext == ".css") return "text/css; charset=utf-8";
+  return "";
+}
+
 TEST_F(ViewerServer, ServesItsOwnPage) {
   auto c = client();
   auto r = c.Get("/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_NE(r->body.find("viewer.js"), std::string::npos);
+  EXPECT_NE(r->body.find("<script type=\"module\">"), std::string::npos);
+  EXPECT_NE(r->body.find("from \"./main.js\""), std::string::npos);
   EXPECT_EQ(r->body, std::string(cs::viewer::find_asset("index.html")->bytes));
-  for (const std::string name : {"viewer.js", "viewer.css"}) {
+  // Every file of the page's folder is embedded and served as itself, each module as JavaScript.
+  const fs::path web = fs::path(CS_TEST_DATA) / ".." / ".." / "src" / "viewer" / "web";
+  size_t modules = 0;
+  for (const fs::directory_entry& f : fs::directory_iterator(web)) {
+    const std::string name = f.path().filename().string();
+    ASSERT_NE(cs::viewer::find_asset(name), nullptr) << name << " is not embedded";
     auto a = c.Get(("/" + name).c_str());
-    ASSERT_TRUE(a);
+    ASSERT_TRUE(a) << name;
     EXPECT_EQ(a->status, 200) << name;
-    EXPECT_GT(a->body.size(), 1000u) << name;
+    EXPECT_EQ(a->get_header_value("Content-Type"), content_type_of(name)) << name;
+    std::ifstream in(f.path(), std::ios::binary);
+    EXPECT_EQ(a->body, std::string(std::istreambuf_iterator<char>(in), {})) << name;
+    modules += f.path().extension() == ".js";
   }
+  EXPECT_GE(modules, 10u);
+  EXPECT_EQ(cs::viewer::asset_names().size(), size_t(std::distance(fs::directory_iterator(web), {})));
   // Nothing on the page comes from another host: it works offline.
   for (const std::string& name : cs::viewer::asset_names()) {
     std::string body(cs::viewer::find_asset(name)->bytes);
@@ -391,6 +426,64 @@ TEST_F(ViewerServer, ServesItsOwnPage) {
   auto missing = c.Get("/nothing.js");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
+}
+
+// The page names kinds and shows thresholds only as the server gives them: they must be the
+// analysis's own, so that a head's kinds follow from its scores by the served thresholds.
+TEST_F(ViewerServer, HeadKindsAndThresholdsAreTheAnalysisOnes) {
+  const json k = get("/api/head_kinds");
+  const json& th = k["thresholds"];
+  EXPECT_EQ(th["previous_token"], 0.5);
+  EXPECT_EQ(th["induction"], 0.3);
+  EXPECT_EQ(th["copying_r"], 0.25);
+  EXPECT_EQ(th["ov_copying_score"], 0.5);
+  EXPECT_EQ(th["positional"], 0.9);
+  cs::analysis::KindThresholds served;
+  served.previous_token = th["previous_token"];
+  served.induction = th["induction"];
+  served.copying_r = th["copying_r"];
+  served.ov_copying = th["ov_copying_score"];
+  served.positional = th["positional"];
+  EXPECT_EQ(served.to_json(), cs::analysis::KindThresholds{}.to_json());
+
+  // The kinds listed are those head_kinds() gives, in its order, with the thumbnails' labels.
+  std::vector<std::string> names, labels;
+  for (const json& kind : k["kinds"]) {
+    names.push_back(kind["name"]);
+    labels.push_back(kind["label"]);
+    EXPECT_NE(kind["rule"].get<std::string>().find(">="), std::string::npos) << kind;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"previous-token", "induction", "copying", "positional"}));
+  EXPECT_EQ(labels, (std::vector<std::string>{"prev", "induct", "copy", "pos"}));
+  std::vector<std::string> produced = cs::analysis::head_kinds({1, 1, 0, 1, std::nullopt});
+  produced.push_back(cs::analysis::head_kinds({0, 0, 1, 0, std::nullopt}).at(0));
+  EXPECT_EQ(produced, names);
+
+  // Each score's threshold is the one of the kind it names; the curves offered exist.
+  const json hot = get("/api/heads_over_training?run=0")["data"];
+  const json panel = get("/api/head?run=0&snapshot=last&layer=0&head=0");
+  std::map<std::string, double> threshold;
+  for (const json& s : k["scores"]) {
+    EXPECT_TRUE(panel["scores"].contains(s["key"])) << s;
+    if (s["over_training"].get<bool>()) EXPECT_TRUE(hot.contains(s["key"])) << s;
+    if (!s["threshold"].is_null()) threshold[s["key"]] = s["threshold"];
+  }
+  EXPECT_EQ(threshold, (std::map<std::string, double>{{"prefix_matching", 0.3}, {"previous_token", 0.5},
+                                                      {"positional", 0.9}, {"copying_r", 0.25},
+                                                      {"ov_copying_score", 0.5}}));
+  EXPECT_EQ(k["composition_bold_sigmas"], 3);
+
+  // Every head's kinds, as the server named them, follow from its scores by the served thresholds.
+  auto score = [](const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); };
+  const json all = get("/api/heads?run=0&snapshot=last");
+  ASSERT_EQ(all["heads"].size(), 4u);
+  for (const json& h : all["heads"]) {
+    const json& sc = h["scores"];
+    const cs::analysis::HeadScores scores{score(sc["prefix_matching"]), score(sc["previous_token"]),
+                                          score(sc["positional"]), score(sc["copying_r"]),
+                                          score(sc["ov_copying_score"])};
+    EXPECT_EQ(h["kinds"].get<std::vector<std::string>>(), cs::analysis::head_kinds(scores, served)) << h;
+  }
 }
 
 TEST_F(ViewerServer, SlowClientsTimeOutAndOthersAreServed) {

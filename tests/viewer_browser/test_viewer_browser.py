@@ -2,8 +2,9 @@
 """The viewer's page in a real browser: headless Chromium driven by Selenium against
 `circuitscope serve` on tiny runs trained here. It types a text, checks that every thumbnail
 drew a pattern, hovers a token and compares the highlighted attention with the API's pattern,
-moves the snapshot slider, opens runs side by side from a link, and times a 1,000-token text
-through 16 heads. Screenshots go to $CS_VIEWER_SCREENSHOTS (default: ./viewer-screenshots).
+checks the head panel's thresholds and the thumbnails' kinds against /api/head_kinds, moves the
+snapshot slider, opens runs side by side from a link, and times a 1,000-token text through 16
+heads. Screenshots go to $CS_VIEWER_SCREENSHOTS (default: ./viewer-screenshots).
 
 usage: test_viewer_browser.py PATH/TO/circuitscope
 Exit code 77 (skipped) when Chromium, chromedriver or Selenium is not installed.
@@ -57,6 +58,11 @@ def train(binary, corpus_path, out, *args):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stdout}")
+
+
+def get(base, path):
+    with urllib.request.urlopen(base + path, timeout=60) as r:
+        return json.loads(r.read())
 
 
 def post(base, body):
@@ -225,6 +231,17 @@ def main():
         assert "head=1.1" in driver.current_url and "pos=45" in driver.current_url, driver.current_url
         eig = page.js("return document.querySelectorAll('.head-panel svg.eig circle').length")
         assert eig >= 2 * 8, f"eigenvalue plots show {eig} points"
+        # Score names, thresholds and kind labels are the server's.
+        kinds = get(base, "api/head_kinds")
+        shown = page.js("return [...document.querySelector('.head-panel table.small').rows].slice(1).map(r => [r.cells[0].textContent, r.cells[2].textContent])")
+        assert shown == [[s["label"], "" if s["threshold"] is None else f"{s['threshold']:.2f}"] for s in kinds["scores"]], shown
+        options = page.js("return [...document.querySelector('.hot-score').options].map(o => [o.value, o.textContent])")
+        assert options == [[s["key"], s["label"]] for s in kinds["scores"] if s["over_training"]], options
+        label = {k["name"]: k["label"] for k in kinds["kinds"]}
+        want = {f"{h['layer']}.{h['head']}": " ".join(label[k] for k in h["kinds"])
+                for h in get(base, f"api/heads?run=0&snapshot={step}")["heads"]}
+        page.wait(lambda: page.js("return Object.fromEntries([...document.querySelectorAll('.column .thumb')].map(t => [t.dataset.layer + '.' + t.dataset.head, t.querySelector('.kind').textContent]))") == want,
+                  f"the thumbnails' kinds {want}")
         page.full_shot("2-head-panel")
 
         # ---- the slider changes the view -------------------------------------------------------

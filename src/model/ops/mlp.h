@@ -25,6 +25,13 @@ struct MlpGrads {
   T* b_out;
 };
 
+// The two halves, for hooks that read or change pre and post in between:
+//   mlp_in_forward: pre = x W_in + b_in;  mlp_out_forward: out = post W_out + b_out.
+template <class T>
+void mlp_in_forward(const T* x, const MlpWeights<T>& w, T* pre, int64_t rows, int64_t D, int64_t M);
+template <class T>
+void mlp_out_forward(const T* post, const MlpWeights<T>& w, T* out, int64_t rows, int64_t D, int64_t M);
+
 // out [rows, D] is overwritten.
 template <class T>
 void mlp_forward(const T* x, const MlpWeights<T>& w, ActFn act, T* pre, T* post, T* out,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/gemm.h"
+#include "core/parallel.h"
 
 namespace cs {
 
@@ -76,6 +77,21 @@ void attn_out_backward(const T* dresid, const T* z, const T* W_O, T* dz, T* dW_O
   gemm<T>(true, false, HK, D, rows, T(1), z, HK, dresid, D, T(1), dW_O, D);
 }
 
+template <class T>
+void head_results_forward(const T* z, const T* W_O, T* result, int64_t rows, int64_t H, int64_t K,
+                          int64_t D) {
+  for (int64_t h = 0; h < H; ++h)
+    gemm<T>(false, false, rows, D, K, T(1), z + h * K, H * K, W_O + h * K * D, D, T(0), result + h * D, H * D);
+}
+
+template <class T>
+void sum_heads_forward(const T* result, T* out, int64_t rows, int64_t H, int64_t D) {
+#pragma omp parallel for schedule(static) if (rows * H * D > kParallelWork)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t d = 0; d < D; ++d) out[r * D + d] += result[(r * H + h) * D + d];
+}
+
 #define CS_INSTANTIATE(T)                                                                         \
   template void pack_qkv<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);         \
   template void unpack_qkv_grad<T>(const T*, T*, T*, T*, int64_t, int64_t, int64_t);               \
@@ -83,7 +99,9 @@ void attn_out_backward(const T* dresid, const T* z, const T* W_O, T* dz, T* dW_O
   template void qkv_backward<T>(const T*, const T*, const T*, const T*, T*, T*, T*, int64_t,      \
                                 int64_t, int64_t);                                                \
   template void attn_out_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \
-  template void attn_out_backward<T>(const T*, const T*, const T*, T*, T*, int64_t, int64_t, int64_t);
+  template void attn_out_backward<T>(const T*, const T*, const T*, T*, T*, int64_t, int64_t, int64_t); \
+  template void head_results_forward<T>(const T*, const T*, T*, int64_t, int64_t, int64_t, int64_t);  \
+  template void sum_heads_forward<T>(const T*, T*, int64_t, int64_t, int64_t);
 CS_INSTANTIATE(float)
 CS_INSTANTIATE(double)
 #undef CS_INSTANTIATE

@@ -34,4 +34,12 @@ template <class T>
 void attn_out_backward(const T* dresid, const T* z, const T* W_O, T* dz, T* dW_O, int64_t rows,
                        int64_t HK, int64_t D);
 
+// The heads one by one, for hooks (blocks.{l}.attn.hook_result): result[rows, H, D] holds each
+// head's z_h W_O[h]; sum_heads adds them over h into out. Forward only, as hooks are.
+template <class T>
+void head_results_forward(const T* z, const T* W_O, T* result, int64_t rows, int64_t H, int64_t K,
+                          int64_t D);
+template <class T>
+void sum_heads_forward(const T* result, T* out, int64_t rows, int64_t H, int64_t D);
+
 }  // namespace cs
