@@ -1,6 +1,6 @@
 // The front ends give the same numbers for the same snapshot, because they call the same pipeline
 // entries: the `heads`, `circuits`, `icl` and `ablate` commands, the files `report` writes (through
-// `analyze`), and the viewer's API, on the fixed golden run.
+// `analyze`), and the viewer's API, on the fixed golden run; and saved results read back as written.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,6 +11,9 @@
 #include "../common/run_cli.h"
 #include "../io/temp_dir.h"
 #include "core/files.h"
+#include "analysis/heads_report.h"
+#include "analysis/icl.h"
+#include "analysis/run_inputs.h"
 #include "io/atomic_file.h"
 #include "run/run_dir.h"
 #include "viewer/api.h"
@@ -110,6 +113,23 @@ TEST_F(FrontEnds, IclSettingsStayWithTheRun) {
   cli("icl " + run.string());
   EXPECT_EQ(read(run, cs::File::icl)["early_window"], json::array({20, 60}));
   EXPECT_EQ(read(run, cs::File::icl_settings)["early_window"], json::array({20, 60}));
+}
+
+}  // namespace
+
+namespace {
+
+// The readers give back what was written: a run analysed earlier is shown as it was saved.
+TEST(SavedResults, ReadBackAsWritten) {
+  const fs::path golden = fs::path(CS_TEST_DATA) / "golden";
+  const cs::run::RunDir run((golden / "run").string());
+  const nlohmann::ordered_json icl = cs::analysis::run_icl(run).to_json();
+  EXPECT_EQ(cs::analysis::IclResult::from_json(json::parse(icl.dump())).to_json(), icl);
+  json hot = json::parse(cs::io::read_file((golden / "analysis" / "heads_over_training.json").string()));
+  json again = json::parse(cs::analysis::HeadsOverTrainingReport::from_json(hot).to_json().dump());
+  hot.erase("seconds");
+  again.erase("seconds");
+  EXPECT_EQ(again, hot);
 }
 
 }  // namespace
