@@ -81,14 +81,12 @@ for c, ours, torch, ratios in rounds:
     lines.append(f"- {c}: " + "; ".join(f"{o['tokens_per_second']:,.0f} / {t['tokens_per_second']:,.0f} = {q:.2f}x"
                                        for o, t, q in zip(ours, torch, ratios)))
 lines.append("")
-extra = "docs/benchmarks_notes.md"
-if os.path.exists(extra):
-    lines += [open(extra).read()]
-# The analyses' section belongs to bench/run_analysis_benchmarks.sh: keep it.
+# What follows the table (the MLP and inference sections, the notes on reading these numbers, the
+# analyses' section of bench/run_analysis_benchmarks.sh) is written by hand or by other scripts: keep it.
 kept = ""
 if os.path.exists("docs/benchmarks.md"):
     old = open("docs/benchmarks.md").read()
-    cut = old.find("\n## Analyses")
+    cut = old.find("\n## ")
     if cut >= 0:
         kept = "\n" + old[cut + 1:]
 open("docs/benchmarks.md", "w").write("\n".join(lines).rstrip("\n") + "\n" + kept)

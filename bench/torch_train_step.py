@@ -29,7 +29,7 @@ CONFIGS = {
     "tiny": dict(n_layers=2, d_model=64, n_heads=4, d_head=16, n_ctx=256, d_vocab=2048, batch=16),
     "small": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=512, d_vocab=4096, batch=8),
     "tl": dict(n_layers=2, d_model=512, n_heads=8, d_head=64, n_ctx=1024, d_vocab=48262, batch=4),
-    # The quick demo's 2-layer model (src/report/demo.cpp), which the demo trains on one thread.
+    # The quick demo's 2-layer model (src/pipeline/demo.cpp), which the demo trains on one thread.
     "demo": dict(n_layers=2, d_model=128, n_heads=8, d_head=16, n_ctx=256, d_vocab=1024, batch=4,
                  positions="standard", ln=True, threads=1),
     # The same with MLP blocks (the measured MLP pair's 2-layer model), on one thread and on two, and

@@ -29,7 +29,7 @@ inline Config two_layers(int D, int H, int K, int T, int V) {
   return c;
 }
 
-// The quick demo's 2-layer model (src/report/demo.cpp), which the demo trains on one thread
+// The quick demo's 2-layer model (src/pipeline/demo.cpp), which the demo trains on one thread
 // while the 1-layer model takes the other.
 inline Config demo_recipe_2l() {
   Config c = two_layers(128, 8, 16, 256, 1024);

@@ -302,6 +302,49 @@ void variants_by_passes(const Params<T>& params, const Activations<T>& clean, Ac
   last_block_variants(params, clean, w, targets, logits, losses, sums);
 }
 
+// Attention-only models without biases: zeroing head (l, h) leaves layers 0..l as they were, so
+// each pass starts at layer l + 1 from the clean stream minus the head's result; with frozen
+// patterns the last two layers' heads need only the window rows (RowPass).
+template <class T>
+void head_passes(const Params<T>& params, Activations<T>& clean, std::optional<Activations<T>>& var, bool frozen,
+                 const WindowRows& w, const std::vector<int32_t>& inputs, const std::vector<int32_t>& targets,
+                 std::vector<T>& stream, std::vector<T>& rows, std::vector<T>& logits, std::vector<double>& losses,
+                 IclSums& sums) {
+  const Config& c = params.cfg;
+  const int L = c.n_layers, H = c.n_heads;
+  const int64_t nb = clean.B;
+  Interventions<T> iv;
+  if (frozen) iv.freeze_patterns = &clean;
+  const int64_t R = clean.rows(), D = c.d_model, K = c.d_head;
+  stream.resize(size_t(R * D));
+  iv.resid_value = stream.data();
+  iv.start_at_resid_layer = true;
+  RowPass<T> at_rows{params, clean, w, {}, {}, {}, {}, {}, {}};
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h) {
+      const size_t variant = size_t(1 + l * H + h);
+      if (frozen && l == L - 1) {
+        at_rows.last_layer_head(h);
+        add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
+        continue;
+      }
+      const std::vector<T>& after = clean.resid[size_t(l + 1)];
+      std::copy(after.begin(), after.end(), stream.begin());
+      gemm<T>(false, false, R, D, K, T(-1), clean.z[size_t(l)].data() + h * K, H * K,
+              params.ptr(params.layout.blocks[size_t(l)].W_O) + h * K * D, D, T(1), stream.data(), D);
+      if (frozen && l == L - 2) {
+        at_rows.last_layer(stream.data());
+        add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
+        continue;
+      }
+      if (!var) var.emplace(c, nb, w.seq_len);
+      var->set_tokens(inputs.data());
+      iv.resid_layer = l + 1;
+      forward(params, *var, &iv);
+      add_pass(params, *var, w, targets, rows, logits, losses, sums, variant);
+    }
+}
+
 }  // namespace
 
 template <class T>
@@ -312,7 +355,6 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
   check_eval_windows(c, windows, n_eval, width, positions);
   CS_CHECK(batch >= 1, "ablation batch must be at least 1, got " << batch);
   const WindowRows w(positions);
-  const int L = c.n_layers, H = c.n_heads;
   const int64_t n_chunks = (n_eval + batch - 1) / batch;
   IclSums total(ablation_variants(c));
   FirstError error;
@@ -346,40 +388,7 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
           total.merge(sums);
           continue;
         }
-        // Zeroing head (l, h) leaves layers 0..l as they were: each pass starts at layer l + 1
-        // from the clean stream minus the head's result; with frozen patterns the last two
-        // layers' heads need only the window rows (RowPass).
-        Interventions<T> iv;
-        if (frozen) iv.freeze_patterns = &*clean;
-        const int64_t R = clean->rows(), D = c.d_model, K = c.d_head;
-        stream.resize(size_t(R * D));
-        iv.resid_value = stream.data();
-        iv.start_at_resid_layer = true;
-        RowPass<T> at_rows{params, *clean, w, {}, {}, {}, {}, {}, {}};
-        for (int l = 0; l < L; ++l)
-          for (int h = 0; h < H; ++h) {
-            const size_t variant = size_t(1 + l * H + h);
-            if (frozen && l == L - 1) {
-              at_rows.last_layer_head(h);
-              add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
-              continue;
-            }
-            const std::vector<T>& after = clean->resid[size_t(l + 1)];
-            std::copy(after.begin(), after.end(), stream.begin());
-            gemm<T>(false, false, R, D, K, T(-1), clean->z[size_t(l)].data() + h * K, H * K,
-                    params.ptr(params.layout.blocks[size_t(l)].W_O) + h * K * D, D, T(1),
-                    stream.data(), D);
-            if (frozen && l == L - 2) {
-              at_rows.last_layer(stream.data());
-              add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
-              continue;
-            }
-            if (!var) var.emplace(c, nb, w.seq_len);
-            var->set_tokens(inputs.data());
-            iv.resid_layer = l + 1;
-            forward(params, *var, &iv);
-            add_pass(params, *var, w, targets, rows, logits, losses, sums, variant);
-          }
+        head_passes(params, *clean, var, frozen, w, inputs, targets, stream, rows, logits, losses, sums);
 #pragma omp critical(cs_ablation_sums)
         total.merge(sums);
       } catch (...) {

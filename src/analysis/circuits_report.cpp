@@ -18,12 +18,6 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-nlohmann::ordered_json eigen_json(const std::vector<std::complex<double>>& ev) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::array();
-  for (const auto& l : ev) j.push_back({l.real(), l.imag()});
-  return j;
-}
-
 // JSON has no NaN: a missing number is null.
 nlohmann::ordered_json number(double x) {
   return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
@@ -92,6 +86,21 @@ nlohmann::ordered_json model_json(const Config& c) {
           {"normalization_type", to_string(c.normalization_type)}};
 }
 
+}  // namespace
+
+nlohmann::ordered_json eigen_json(const std::vector<std::complex<double>>& ev) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const auto& l : ev) j.push_back({l.real(), l.imag()});
+  return j;
+}
+
+nlohmann::ordered_json qk_part_norms_json(const HeadSpectrum& s, const Config& c) {
+  nlohmann::ordered_json norms;
+  const auto names = qk_parts(c);
+  for (size_t k = 0; k < names.size(); ++k) norms[to_string(names[k])] = s.qk_part_norms[k];
+  return norms;
+}
+
 nlohmann::ordered_json skip_trigrams_json(const std::vector<SkipTrigram>& ranked,
                                           const data::Tokenizer* tok) {
   nlohmann::ordered_json tri = nlohmann::ordered_json::array();
@@ -108,6 +117,8 @@ nlohmann::ordered_json skip_trigrams_json(const std::vector<SkipTrigram>& ranked
   return tri;
 }
 
+namespace {
+
 // skip: the head's skip-trigrams, or null when they were not computed.
 nlohmann::ordered_json head_json(const HeadSpectrum& s, const HeadSkipTrigrams* skip,
                                  const Config& c, const data::Tokenizer* tok) {
@@ -119,10 +130,7 @@ nlohmann::ordered_json head_json(const HeadSpectrum& s, const HeadSkipTrigrams* 
   h["ov_eigenvalues"] = eigen_json(s.ov_eigenvalues);
   h["qk_eigenvalues"] = eigen_json(s.qk_eigenvalues);
   h["ov_norm"] = number(s.ov_norm);
-  nlohmann::ordered_json norms;
-  const auto names = qk_parts(c);
-  for (size_t k = 0; k < names.size(); ++k) norms[to_string(names[k])] = s.qk_part_norms[k];
-  h["qk_part_norms"] = norms;
+  h["qk_part_norms"] = qk_part_norms_json(s, c);
   h["skip_trigrams"] =
       skip ? skip_trigrams_json(skip->ranked, tok) : nlohmann::ordered_json::array();
   return h;

@@ -63,6 +63,11 @@ CircuitsAnalysis analyze_circuits(const ModelCircuits& circuits, const std::vect
 
 nlohmann::ordered_json circuits_json(const CircuitsAnalysis& a, const data::Tokenizer* tokenizer);
 nlohmann::ordered_json composition_json(const CircuitsAnalysis& a);
+// The parts of one head's entry in circuits.json, for a page that shows one head at a time:
+// eigenvalues as [re, im] pairs, the norm of each QK part by name, ranked skip-trigrams.
+nlohmann::ordered_json eigen_json(const std::vector<std::complex<double>>& eigenvalues);
+nlohmann::ordered_json qk_part_norms_json(const HeadSpectrum& spectrum, const Config& cfg);
+nlohmann::ordered_json skip_trigrams_json(const std::vector<SkipTrigram>& ranked, const data::Tokenizer* tokenizer);
 
 // The arrays behind the pictures and tables, into the run's analysis folder (names in docs/circuits.md):
 // ov_eigenvalues.npy, qk_eigenvalues.npy [L, H, d_head, 2] (re, im); copying_scores.npy [L, H, 2]

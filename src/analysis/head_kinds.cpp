@@ -22,6 +22,16 @@ nlohmann::ordered_json KindThresholds::to_json() const {
   return j;
 }
 
+KindThresholds KindThresholds::from_json(const nlohmann::json& j) {
+  KindThresholds t;
+  t.previous_token = j.at("previous_token");
+  t.induction = j.at("induction");
+  t.copying_r = j.at("copying_r");
+  t.ov_copying = j.at("ov_copying_score");
+  t.positional = j.at("positional");
+  return t;
+}
+
 std::vector<std::string> head_kinds(const HeadScores& s, const KindThresholds& t) {
   // `x >= t` is false for NaN, which is what an undefined score should give.
   std::vector<std::string> kinds;

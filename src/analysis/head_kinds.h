@@ -25,6 +25,7 @@ struct KindThresholds {
   double positional = 0.9;
 
   nlohmann::ordered_json to_json() const;
+  static KindThresholds from_json(const nlohmann::json& j);
 };
 
 struct HeadScores {

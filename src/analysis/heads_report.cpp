@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "analysis/run_inputs.h"
+#include "core/error.h"
 #include "data/tokenizer.h"
 
 namespace cs::analysis {
@@ -146,8 +147,9 @@ HeadsOverTrainingReport heads_over_training(const run::RunDir& run, const HeadsO
   return r;
 }
 
-HeadsOverTraining heads_over_training_from_json(const nlohmann::json& j) {
-  HeadsOverTraining h;
+HeadsOverTrainingReport HeadsOverTrainingReport::from_json(const nlohmann::json& j) {
+  HeadsOverTrainingReport r;
+  HeadsOverTraining& h = r.scores;
   h.n_layers = j.at("n_layers");
   h.n_heads = j.at("n_heads");
   h.steps = j.at("steps").get<std::vector<int64_t>>();
@@ -158,7 +160,19 @@ HeadsOverTraining heads_over_training_from_json(const nlohmann::json& j) {
         for (const auto& score : layer)
           (std::string(key) == "prefix_matching" ? h.prefix_matching : h.previous_token)
               .push_back(score.is_null() ? NAN : score.get<double>());
-  return h;
+  const size_t n = h.steps.size() * size_t(h.n_layers * h.n_heads);
+  CS_CHECK(h.tokens.size() == h.steps.size() && h.prefix_matching.size() == n && h.previous_token.size() == n,
+           "its arrays do not have one entry per snapshot, layer and head");
+  const auto& p = j.at("parameters");
+  r.options.n_sequences = p.at("n_sequences");
+  r.options.n_repeats = p.at("n_repeats");
+  r.options.seed = p.at("seed");
+  r.options.text_sequences = p.at("text_sequences");
+  r.n_tokens = p.at("n_tokens");
+  r.text_sequences = p.at("text_sequences");
+  r.thresholds = KindThresholds::from_json(p.at("thresholds"));
+  r.seconds = j.value("seconds", 0.0);
+  return r;
 }
 
 }  // namespace cs::analysis

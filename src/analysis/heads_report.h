@@ -52,11 +52,10 @@ struct HeadsOverTrainingReport {
   KindThresholds thresholds;
   double seconds = 0;
   nlohmann::ordered_json to_json() const;
+  // analysis/heads_over_training.json back into the report (a run shipped without its snapshots).
+  static HeadsOverTrainingReport from_json(const nlohmann::json& j);
 };
 
 HeadsOverTrainingReport heads_over_training(const run::RunDir& run, const HeadsOptions& options = {});
-
-// The scores back from HeadsOverTrainingReport::to_json() (a run shipped without its snapshots).
-HeadsOverTraining heads_over_training_from_json(const nlohmann::json& j);
 
 }  // namespace cs::analysis

@@ -32,6 +32,11 @@ struct IclOptions {
   int64_t search_from_step = 0;
 };
 
+// A run's ICL settings as the run folder records them (File::icl_settings): only the fields set;
+// search_from_step < 0 (the learning-rate warm-up) is left out.
+nlohmann::ordered_json icl_settings_json(const IclOptions& options);
+IclOptions icl_settings_from_json(const nlohmann::json& j);
+
 // The positions actually averaged, after defaults and clipping.
 struct IclPositions {
   int64_t early_index = 0;
@@ -86,6 +91,8 @@ struct IclResult {
   // derivatives and a `parameters` object; keys in a fixed, readable order. Undefined values (NaN)
   // are written as null.
   nlohmann::ordered_json to_json() const;
+  // analysis/icl.json back into the result that wrote it (a run shipped without its losses).
+  static IclResult from_json(const nlohmann::json& j);
 };
 
 // per_sequence_loss: row-major [n_snapshots, n_eval, n_ctx], the loss (nats) of predicting token

@@ -211,6 +211,14 @@ ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const
   return r;
 }
 
+std::vector<size_t> ProbeResult::heads_by_importance() const {
+  std::vector<size_t> order(head_delta_loss.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return head_delta_loss[a] > head_delta_loss[b]; });
+  return order;
+}
+
 nlohmann::ordered_json ProbeResult::to_json() const {
   auto num = [](double x) {
     return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
@@ -225,12 +233,8 @@ nlohmann::ordered_json ProbeResult::to_json() const {
   if (!control_description.empty()) j["control"] = control_description;
   j["context_gain_nats"] = num(control_loss - answer_loss);
   j["accuracy"] = num(accuracy);
-  std::vector<size_t> order(head_delta_loss.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return head_delta_loss[a] > head_delta_loss[b]; });
   nlohmann::ordered_json heads = nlohmann::ordered_json::array();
-  for (size_t i : order)
+  for (size_t i : heads_by_importance())
     heads.push_back({{"layer", int(i) / n_heads},
                      {"head", int(i) % n_heads},
                      {"delta_answer_loss", head_delta_loss[i]}});

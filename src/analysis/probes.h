@@ -56,6 +56,8 @@ struct ProbeResult {
   int n_layers = 0, n_heads = 0;
   std::vector<double> head_delta_loss;  // [L * H]: answer loss with the head ablated - answer_loss
   std::vector<std::string> answer_pieces;
+  // Indices into head_delta_loss (layer * n_heads + head), the largest Δ answer loss first.
+  std::vector<size_t> heads_by_importance() const;
   nlohmann::ordered_json to_json() const;
 };
 

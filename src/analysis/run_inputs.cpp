@@ -12,21 +12,34 @@ TokenPool evaluator_pool(const run::RunDir& run) {
   return token_pool(run.token_counts(), tok->bos_id(), tok->kind() == "bytes");
 }
 
-IclPositions icl_positions(const run::RunDir& run) {
+IclOptions icl_options(const run::RunDir& run) {
   IclOptions o;
+  o.search_from_step = -1;
+  if (!run.has(File::icl_settings)) return o;
   try {
-    if (const auto j = run.read_json(File::icl); j && j->is_object()) {
-      auto window = [&](const char* key) -> std::optional<Window> {
-        if (!j->contains(key) || !(*j)[key].is_array() || (*j)[key].size() != 2) return {};
-        return Window{(*j)[key][0].get<int64_t>(), (*j)[key][1].get<int64_t>()};
-      };
-      o.early_window = window("early_window");
-      o.late_window = window("late_window");
-    }
-  } catch (const std::exception&) {
-    // An unreadable icl.json falls back to the default windows, as if `icl` had not run.
+    return icl_settings_from_json(*run.read_json(File::icl_settings));
+  } catch (const std::exception& e) {
+    fail(run.path(File::icl_settings) + ": " + e.what());
   }
-  return resolve_positions(run.config().model.n_ctx, o);
+}
+
+namespace {
+
+// The positions an ICL score can average: those of the evaluation sequences, which may be shorter
+// than the model's context (an imported model evaluated with eval --n-ctx); a folder of
+// evaluation losses alone has no config.json.
+int64_t evaluated_positions(const run::RunDir& run) {
+  if (run.has(File::eval_tokens)) return run.eval_tokens().width - 1;
+  return run.is_run() ? run.config().model.n_ctx : run.eval_losses().n_ctx;
+}
+
+}  // namespace
+
+IclPositions icl_positions(const run::RunDir& run) { return resolve_positions(evaluated_positions(run), icl_options(run)); }
+
+void set_icl_options(const run::RunDir& run, const IclOptions& options) {
+  resolve_positions(evaluated_positions(run), options);  // refuse windows the run cannot have
+  run.write_json(File::icl_settings, icl_settings_json(options));
 }
 
 IclResult run_icl(const run::RunDir& run, IclOptions options) {

@@ -9,7 +9,8 @@
 #include "cli/tables.h"
 #include "core/error.h"
 #include "core/gemm.h"
-#include "report/analysis_files.h"
+#include "pipeline/analyses.h"
+#include "pipeline/analysis_files.h"
 
 namespace cs::cli {
 
@@ -34,13 +35,11 @@ void run_ablate(const AblateArgs& args) {
              "--snapshots must be all, last or a snapshot's step, got '" << s << "'");
     o.steps = {run.resolve_step(s)};
   }
-  analysis::AblationReport r = analysis::ablate(run, o);
-  try {
-    r.prefix_matching_last = analysis::prefix_matching(run.snapshot(r.steps.back()).params, run);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "circuitscope ablate: heads not coloured by prefix matching (%s)\n", e.what());
-  }
-  report::save(run, r);
+  const analysis::AblationReport r = pipeline::ablate(run, o);
+  if (r.prefix_matching_last.empty())
+    std::fprintf(stderr, "circuitscope ablate: heads not coloured by prefix matching (the run has no tokenizer "
+                         "or evaluation text for it)\n");
+  pipeline::save(run, r);
   print(r);
 }
 

@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/tables.h"
 #include "core/gemm.h"
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 
 namespace cs::cli {
 
@@ -17,10 +17,10 @@ namespace {
 struct AnalyzeArgs {
   std::string run;
   int threads = 0;
-  report::AnalyzeOptions options;
+  pipeline::AnalyzeOptions options;
 };
 
-void print_step(const std::string& name, const report::Analyses& a) {
+void print_step(const std::string& name, const pipeline::Analyses& a) {
   if (name == "heads") {
     print(*a.heads);
     if (a.heads_over_training) print(*a.heads_over_training);
@@ -38,9 +38,9 @@ void print_step(const std::string& name, const report::Analyses& a) {
 
 }  // namespace
 
-report::Analyses analyze_and_print(const std::string& run_dir, const report::AnalyzeOptions& options) {
+pipeline::Analyses analyze_and_print(const std::string& run_dir, const pipeline::AnalyzeOptions& options) {
   const run::RunDir run(run_dir);
-  const report::Analyses a = report::analyze(run, options, [](const std::string& name, const report::Analyses& so_far) {
+  const pipeline::Analyses a = pipeline::analyze(run, options, [](const std::string& name, const pipeline::Analyses& so_far) {
     std::printf("\n== %s ==\n", name.c_str());
     print_step(name, so_far);
   });

@@ -3,17 +3,17 @@
 // direct-path bigrams, composition scores with their random baseline and the induction QK axes.
 #include <cstdio>
 #include <memory>
+#include <vector>
 #include <sstream>
 
-#include "analysis/circuit_sources.h"
 #include "analysis/circuits_report.h"
-#include "analysis/heads_report.h"
 #include "cli/commands.h"
 #include "cli/tables.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "data/tokenizer.h"
-#include "report/analysis_files.h"
+#include "pipeline/analyses.h"
+#include "pipeline/analysis_files.h"
 
 namespace cs::cli {
 
@@ -61,28 +61,20 @@ void run_circuits(const CircuitsArgs& args) {
   std::optional<std::pair<int, int>> head;
   if (!args.head.empty()) head = parse_head(args.head, cfg);
   const run::Snapshot snap = run.snapshot(args.snapshot);
-
-  std::unique_ptr<data::Tokenizer> tok;
-  try {
-    tok = run.tokenizer();
-  } catch (const Error& e) {
-    std::fprintf(stderr, "circuitscope circuits: no tokenizer (%s); tokens shown as #id\n", e.what());
-  }
-  analysis::CircuitsOptions o = args.options;
-  o.skip_trigrams = args.only != "composition";
-  o.composition = args.only != "circuits";
-  const analysis::CircuitSources sources =
-      o.skip_trigrams ? analysis::circuit_sources(run, tok.get(), args.sources.empty() ? std::vector<std::string>{} : split_commas(args.sources), args.n_sources) : analysis::CircuitSources{};
-  const analysis::ModelCircuits circuits(snap.params);
-  // The induction axes want measured previous-token scores: the evaluators give them when the run
-  // has its evaluation sequences, otherwise a weight-only stand-in is used (and named).
-  std::optional<analysis::PrevTokenScores> prev;
-  if (o.composition && cfg.n_layers >= 2 && run.has(File::eval_tokens) && tok)
-    prev = analysis::heads(snap, run, circuits).previous_token();
-  const analysis::CircuitsAnalysis a = analysis::analyze_circuits(circuits, sources.ids, sources.note, o, prev);
-  const std::vector<File> written = report::save(run, a, snap.info, tok.get(), {o.skip_trigrams, o.composition});
+  pipeline::CircuitsRequest request;
+  request.options = args.options;
+  request.options.skip_trigrams = args.only != "composition";
+  request.options.composition = args.only != "circuits";
+  if (!args.sources.empty()) request.sources = split_commas(args.sources);
+  request.n_sources = args.n_sources;
+  const pipeline::CircuitsRun c = pipeline::circuits(run, snap, request);
+  if (!c.tokenizer)
+    std::fprintf(stderr, "circuitscope circuits: no tokenizer (%s); tokens shown as #id\n", c.tokenizer_note.c_str());
+  const analysis::CircuitsAnalysis& a = c.analysis;
+  const data::Tokenizer* tok = c.tokenizer.get();
+  const std::vector<File> written = pipeline::save(run, a, snap.info, tok, {request.options.skip_trigrams, request.options.composition});
   print(a, snap.info);
-  if (head) print_head(a, head->first, head->second, tok.get(), 10);
+  if (head) print_head(a, head->first, head->second, tok, 10);
   std::printf("wrote %zu files into %s\n", written.size(), run.path(File::analysis_dir).c_str());
 }
 

@@ -4,12 +4,12 @@
 #include "cli/commands.h"
 #include "cli/tables.h"
 #include "model/config.h"
-#include "report/demo.h"
+#include "pipeline/demo.h"
 
 namespace cs::cli {
 
 void register_demo(CLI::App& app) {
-  auto a = std::make_shared<report::DemoOptions>();
+  auto a = std::make_shared<pipeline::DemoOptions>();
   auto* cmd = app.add_subcommand("demo", "Train a 1-layer and a 2-layer model on the built-in corpus with Python sources mixed in and compare "
                                          "their in-context learning over training (DIR/1l, DIR/2l, DIR/summary.json)");
   cmd->add_option("--out", a->out, "Folder for the demo's runs and pictures (replaced on a re-run)")->capture_default_str();
@@ -27,7 +27,7 @@ void register_demo(CLI::App& app) {
                   "scripts/ship-demo.sh, e.g. models/demo of the source tree)");
   cmd->callback([a] {
     parse_act_fn(a->act_fn);  // a misspelt activation is refused before any tokenizing or training
-    report::run_demo(*a, analyze_and_print);
+    pipeline::run_demo(*a, analyze_and_print);
   });
 }
 

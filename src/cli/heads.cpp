@@ -1,12 +1,15 @@
 // `circuitscope heads RUN`: the head evaluators and every head's kinds on one snapshot; with
 // --over-training also each head's prefix-matching and previous-token score at every snapshot.
+#include <cstdio>
 #include <memory>
 
 #include "analysis/heads_report.h"
 #include "cli/commands.h"
 #include "cli/tables.h"
 #include "core/gemm.h"
-#include "report/analysis_files.h"
+#include "pipeline/analyses.h"
+#include "pipeline/analysis_files.h"
+#include "pipeline/run_curves.h"
 
 namespace cs::cli {
 
@@ -24,13 +27,14 @@ void run_heads(const HeadsArgs& args) {
   set_num_threads(args.threads > 0 ? args.threads : default_threads());
   const run::RunDir run(args.run);
   const run::Snapshot snap = run.snapshot(args.snapshot);
-  const analysis::HeadsReport heads = analysis::heads(snap, run, analysis::ModelCircuits(snap.params), args.options);
-  report::save(run, heads);
+  const analysis::HeadsReport heads = pipeline::heads(run, snap, args.options);
+  pipeline::save(run, heads);
   print(heads);
   if (!args.over_training) return;
   const analysis::HeadsOverTrainingReport over = analysis::heads_over_training(run, args.options);
-  const std::optional<analysis::IclResult> icl = report::run_icl_curve(run);
-  report::save(run, over, icl ? &*icl : nullptr);
+  const pipeline::LoadedIcl icl = pipeline::load_icl(run);
+  if (!icl.icl) std::fprintf(stderr, "circuitscope heads: no ICL curve on the picture (%s)\n", icl.note.c_str());
+  pipeline::save(run, over, icl.icl ? &*icl.icl : nullptr);
   print(over);
 }
 

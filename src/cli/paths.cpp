@@ -6,7 +6,8 @@
 #include "cli/commands.h"
 #include "cli/tables.h"
 #include "core/gemm.h"
-#include "report/analysis_files.h"
+#include "pipeline/analyses.h"
+#include "pipeline/analysis_files.h"
 
 namespace cs::cli {
 
@@ -25,8 +26,8 @@ void run_paths(const PathsArgs& args) {
   const run::RunDir run(args.run);
   analysis::PathsOptions o = args.options;
   o.virtual_heads = !args.no_virtual;
-  const analysis::PathsReport paths = analysis::paths(run.snapshot(args.snapshot), run, o);
-  report::save(run, paths);
+  const analysis::PathsReport paths = pipeline::paths(run, run.snapshot(args.snapshot), o);
+  pipeline::save(run, paths);
   print(paths);
 }
 

@@ -8,7 +8,8 @@
 #include "cli/tables.h"
 #include "core/gemm.h"
 #include "data/tokenizer.h"
-#include "report/analysis_files.h"
+#include "pipeline/analyses.h"
+#include "pipeline/analysis_files.h"
 
 namespace cs::cli {
 
@@ -25,8 +26,8 @@ void run_probes(const ProbesArgs& args) {
   set_num_threads(args.threads > 0 ? args.threads : default_threads());
   const run::RunDir run(args.run);
   const run::Snapshot snap = run.snapshot(args.snapshot);
-  const analysis::ProbesReport probes = analysis::probes(snap, *run.tokenizer(), args.request);
-  report::save(run, probes);
+  const analysis::ProbesReport probes = pipeline::probes(run, snap, args.request);
+  pipeline::save(run, probes);
   print(probes);
 }
 

@@ -7,7 +7,7 @@
 #include "cli/tables.h"
 #include "core/files.h"
 #include "core/gemm.h"
-#include "report/html_report.h"
+#include "pipeline/run_report.h"
 
 namespace cs::cli {
 
@@ -16,7 +16,7 @@ namespace {
 struct ReportArgs {
   std::string run;
   int threads = 0;
-  report::ReportOptions options;
+  pipeline::ReportOptions options;
 };
 
 }  // namespace
@@ -40,7 +40,7 @@ void register_report(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "threads (default: every core)")->check(CLI::NonNegativeNumber);
   cmd->callback([args] {
     set_num_threads(args->threads > 0 ? args->threads : default_threads());
-    const std::string path = report::report(args->run, args->options, [](const std::string& line) {
+    const std::string path = pipeline::report(args->run, args->options, [](const std::string& line) {
       std::fprintf(stderr, "report: %s\n", line.c_str());
     });
     std::printf("report: %s\n", path.c_str());

@@ -5,9 +5,22 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/format.h"
 #include "data/tokenizer.h"
 
 namespace cs::cli {
+
+namespace {
+
+// A table cell: `v` printed with `fmt` and right-aligned to `width` characters, or '–' where the
+// value does not exist (NaN: no control, no choices, a score a model cannot have).
+std::string cell(double v, const char* fmt, int width) {
+  std::string text = std::isfinite(v) ? format(fmt, v) : "–";
+  const int chars = std::isfinite(v) ? int(text.size()) : 1;  // '–' is one character in three bytes
+  return std::string(size_t(std::max(0, width - chars)), ' ') + text;
+}
+
+}  // namespace
 
 int default_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
@@ -15,16 +28,17 @@ void print(const analysis::HeadsReport& r) {
   const analysis::HeadEvaluation& e = r.evaluation;
   std::printf("snapshot step %lld: repeated-token loss %.3f nats (first copy %.3f, ln d_vocab %.3f)\n",
               (long long)r.snapshot.step, e.repeated_token_loss, e.first_copy_loss, e.ln_d_vocab);
-  std::printf("head   prefix  prev   posit  copy_r  OV     QK     kinds\n");
+  std::printf("head   prefix   prev  posit  copy_r     OV     QK  kinds\n");
   for (int l = 0; l < r.n_layers(); ++l)
     for (int h = 0; h < r.n_heads(); ++h) {
       const analysis::HeadScores sc = r.scores(l, h);
       const analysis::HeadSpectrum& s = r.spectra[size_t(l * r.n_heads() + h)];
       std::string names;
       for (const std::string& k : r.kinds(l, h)) names += (names.empty() ? "" : ", ") + k;
-      std::printf("%d.%-3d  %.3f   %.3f  %.3f  %6.3f  %+.2f  %+.2f  %s\n", l, h, sc.prefix_matching,
-                  sc.previous_token, sc.positional, sc.copying_r, s.ov_copying_score, s.qk_copying_score,
-                  names.c_str());
+      std::printf("%d.%-3d  %s  %s  %s  %s  %s  %s  %s\n", l, h, cell(sc.prefix_matching, "%.3f", 6).c_str(),
+                  cell(sc.previous_token, "%.3f", 5).c_str(), cell(sc.positional, "%.3f", 5).c_str(),
+                  cell(sc.copying_r, "%.3f", 6).c_str(), cell(s.ov_copying_score, "%+.2f", 5).c_str(),
+                  cell(s.qk_copying_score, "%+.2f", 5).c_str(), names.c_str());
     }
   std::printf("-> %s (%.1f s)\n", file_name(File::heads).c_str(), r.seconds);
 }
@@ -38,8 +52,8 @@ void print(const analysis::CircuitsAnalysis& a, const run::SnapshotInfo& snapsho
   std::printf("snapshot step %lld: %d layers x %d heads\n", (long long)snapshot.step, a.cfg.n_layers, a.cfg.n_heads);
   if (!a.caveat.empty()) std::printf("note: %s\n", a.caveat.c_str());
   for (const auto& s : a.spectra)
-    std::printf("  head %d.%d  OV copying %+.3f  QK copying %+.3f\n", s.layer, s.head, s.ov_copying_score,
-                s.qk_copying_score);
+    std::printf("  head %d.%d  OV copying %s  QK copying %s\n", s.layer, s.head,
+                cell(s.ov_copying_score, "%+.3f", 6).c_str(), cell(s.qk_copying_score, "%+.3f", 6).c_str());
   if (!a.composition_skipped.empty())
     std::printf("composition: %s\n", a.composition_skipped.c_str());
   else
@@ -76,8 +90,8 @@ void print(const analysis::PathsReport& r) {
   std::printf("head   own term  all terms (Δ loss when removed, %lld sequences)\n", (long long)pe.term_sequences);
   for (int l = 0; l < pe.n_layers; ++l)
     for (int h = 0; h < pe.n_heads; ++h)
-      std::printf("%d.%-3d  %+.4f   %+.4f\n", l, h, pe.head_term[size_t(l * pe.n_heads + h)],
-                  pe.head_all_terms[size_t(l * pe.n_heads + h)]);
+      std::printf("%d.%-3d  %s   %s\n", l, h, cell(pe.head_term[size_t(l * pe.n_heads + h)], "%+.4f", 7).c_str(),
+                  cell(pe.head_all_terms[size_t(l * pe.n_heads + h)], "%+.4f", 7).c_str());
   for (size_t i = 0; i < pe.virtual_heads.size() && i < 5; ++i) {
     const auto& v = pe.virtual_heads[i];
     std::printf("virtual head %d.%d -> %d.%d: %+.4f nats\n", v.layer1, v.head1, v.layer2, v.head2, v.importance);
@@ -98,7 +112,7 @@ void print(const analysis::AblationReport& r) {
   std::printf("last snapshot (step %lld): ICL score %.3f nats\nhead   ΔICL\n", (long long)r.steps.back(),
               last.clean_icl);
   for (int l = 0; l < L; ++l)
-    for (int h = 0; h < H; ++h) std::printf("%d.%-3d  %+.3f\n", l, h, last.delta_icl(l, h));
+    for (int h = 0; h < H; ++h) std::printf("%d.%-3d  %s\n", l, h, cell(last.delta_icl(l, h), "%+.3f", 6).c_str());
   if (!last.mlp_zero_icl.empty())
     for (int l = 0; l < L; ++l)
       std::printf("MLP %d  %+.3f (zero)  %+.3f (mean)\n", l, last.mlp_delta_icl(HeadAblation::Kind::zero)[size_t(l)],
@@ -112,17 +126,13 @@ void print(const analysis::ProbesReport& r) {
   if (!r.results.empty())
     std::printf("probe                answer loss  control  accuracy  top heads (Δ answer loss when ablated)\n");
   for (const analysis::ProbeResult& p : r.results) {
-    const nlohmann::ordered_json j = p.to_json();
     std::string top;
-    for (size_t i = 0; i < j["heads_by_importance"].size() && i < 3; ++i) {
-      const auto& h = j["heads_by_importance"][i];
-      char buf[48];
-      std::snprintf(buf, sizeof buf, "%s%d.%d %+.3f", i ? ", " : "", h["layer"].get<int>(), h["head"].get<int>(),
-                    h["delta_answer_loss"].get<double>());
-      top += buf;
-    }
-    std::printf("%-20s %7.3f      %7.3f  %8s  %s\n", p.name.c_str(), p.answer_loss, p.control_loss,
-                std::isfinite(p.accuracy) ? std::to_string(p.accuracy).substr(0, 5).c_str() : "-", top.c_str());
+    const std::vector<size_t> order = p.heads_by_importance();
+    for (size_t i = 0; i < order.size() && i < 3; ++i)
+      top += format("%s%d.%d %+.3f", i ? ", " : "", int(order[i]) / p.n_heads, int(order[i]) % p.n_heads,
+                    p.head_delta_loss[order[i]]);
+    std::printf("%-20s %s      %s  %s  %s\n", p.name.c_str(), cell(p.answer_loss, "%.3f", 7).c_str(),
+                cell(p.control_loss, "%.3f", 7).c_str(), cell(p.accuracy, "%.3f", 8).c_str(), top.c_str());
   }
   std::printf("-> %s\n", file_name(File::probes).c_str());
 }

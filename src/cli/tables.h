@@ -7,7 +7,7 @@
 #include "analysis/heads_report.h"
 #include "analysis/paths_report.h"
 #include "analysis/probes_report.h"
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 
 namespace cs::data {
 class Tokenizer;
@@ -29,6 +29,6 @@ void print(const analysis::AblationReport& ablation);
 void print(const analysis::ProbesReport& probes);
 
 // `analyze`: every analysis of one snapshot, each printed as it finishes.
-report::Analyses analyze_and_print(const std::string& run_dir, const report::AnalyzeOptions& options);
+pipeline::Analyses analyze_and_print(const std::string& run_dir, const pipeline::AnalyzeOptions& options);
 
 }  // namespace cs::cli

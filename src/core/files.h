@@ -12,7 +12,7 @@ enum class File {
   // The run folder.
   config, metrics, tokenizer_model, tokenizer_json, gpt2_vocab, gpt2_merges, tokens_dir, snapshots_dir, snapshot, state,
   eval_dir, eval_tokens, eval_snapshots, per_token_loss, per_sequence_loss, eval_steps,
-  eval_tokens_seen, analysis_dir,
+  eval_tokens_seen, analysis_dir, icl_settings,
   // A token folder.
   token_meta, token_stream, token_documents, token_split, token_counts, token_document_names,
   // Analyses of one run, in analysis/.
@@ -62,6 +62,7 @@ inline constexpr FileName kFiles[] = {
     {File::eval_steps, "eval/steps.npy", "[n_snapshots] steps"},
     {File::eval_tokens_seen, "eval/tokens_seen.npy", "[n_snapshots] training tokens"},
     {File::analysis_dir, "analysis", "analysis outputs"},
+    {File::icl_settings, "icl_settings.json", "the run's ICL windows, smoothing and phase-change search, set by `icl`'s flags"},
 
     {File::token_meta, "tokens.json", "token folder: counts, vocabulary, corpus description"},
     {File::token_stream, "tokens.bin", "token folder: the token stream (uint16 or uint32)"},

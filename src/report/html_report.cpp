@@ -10,11 +10,9 @@
 
 #include "analysis/ablation_report.h"
 #include "analysis/circuits.h"
-#include "analysis/run_inputs.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "data/tokenizer.h"
-#include "io/atomic_file.h"
 #include "report/html_page.h"
 #include "report/plot_canvas.h"
 #include "report/plot_circuits.h"
@@ -25,7 +23,6 @@ namespace cs::report {
 
 namespace {
 
-namespace fs = std::filesystem;
 using html::esc;
 using html::missing;
 using html::note;
@@ -33,62 +30,7 @@ using html::num;
 using html::page_open;
 using html::picture;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 std::string head_name(int layer, int head) { return format("%d.%d", layer, head); }
-
-std::vector<double> numbers(const nlohmann::json& j) {
-  std::vector<double> v;
-  for (const auto& x : j) v.push_back(x.is_null() ? kNaN : x.get<double>());
-  return v;
-}
-
-analysis::Window window(const nlohmann::json& j) { return {j.at(0).get<int64_t>(), j.at(1).get<int64_t>()}; }
-
-// analysis/icl.json back into the result that wrote it, for a run shipped without its
-// per-sequence losses.
-analysis::IclResult icl_from_json(const nlohmann::json& j) {
-  analysis::IclResult r;
-  r.steps = j.at("steps").get<std::vector<int64_t>>();
-  r.tokens = j.at("tokens").get<std::vector<int64_t>>();
-  r.icl_score = numbers(j.at("icl_score"));
-  r.icl_stderr = numbers(j.at("icl_stderr"));
-  r.early_loss = numbers(j.at("early_loss"));
-  r.late_loss = numbers(j.at("late_loss"));
-  r.icl_score_smoothed = numbers(j.at("icl_score_smoothed"));
-  r.d_icl_d_logtokens = numbers(j.at("d_icl_d_logtokens"));
-  r.d2_icl_d_logtokens2 = numbers(j.at("d2_icl_d_logtokens2"));
-  const auto& p = j.at("parameters");
-  r.positions.early_index = p.at("early_index");
-  r.positions.late_index = p.at("late_index");
-  r.positions.early_window = window(p.at("early_window"));
-  r.positions.late_window = window(p.at("late_window"));
-  r.positions.defaults_scaled = p.value("defaults_scaled_to_n_ctx", false);
-  r.n_ctx = p.at("n_ctx");
-  r.n_eval = p.at("n_eval");
-  r.sigma_snapshots = p.at("sigma_snapshots");
-  r.min_drop_nats = p.at("min_drop_nats");
-  r.search_from_step = p.value("search_from_step", int64_t(0));
-  const size_t n = r.steps.size();
-  for (const auto* v : {&r.icl_score, &r.icl_stderr, &r.icl_score_smoothed, &r.d_icl_d_logtokens,
-                        &r.d2_icl_d_logtokens2})
-    CS_CHECK(v->size() == n && r.tokens.size() == n, "its arrays do not have one entry per snapshot");
-  CS_CHECK(n > 0, "it has no snapshots");
-  if (const auto& pc = j.at("phase_change"); !pc.is_null()) {
-    analysis::PhaseChange c;
-    c.start_snapshot = pc.at("start_snapshot");
-    c.end_snapshot = pc.at("end_snapshot");
-    c.start_step = pc.at("start_step");
-    c.end_step = pc.at("end_step");
-    c.start_tokens = pc.at("start_tokens");
-    c.end_tokens = pc.at("end_tokens");
-    c.steepest_tokens = pc.at("steepest_tokens");
-    c.steepest_derivative = pc.at("steepest_derivative");
-    c.delta_nats = pc.at("delta_nats");
-    r.phase_change = c;
-  }
-  return r;
-}
 
 // ---- the page ------------------------------------------------------------------------------
 
@@ -601,13 +543,11 @@ struct Page {
               "<th>answer loss</th><th>control loss</th><th>context gain</th><th>accuracy</th>"
               "<th class=\"l\">top heads (Δ answer loss)</th></tr>\n";
       for (const analysis::ProbeResult& p : r.results) {
-        std::vector<std::pair<double, int>> order;
-        for (size_t i = 0; i < p.head_delta_loss.size(); ++i) order.emplace_back(p.head_delta_loss[i], int(i));
-        std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+        const std::vector<size_t> order = p.heads_by_importance();
         std::string top;
         for (size_t i = 0; i < order.size() && i < 3; ++i)
-          top += (i ? "<br>" : "") + head_name(order[i].second / p.n_heads, order[i].second % p.n_heads) + " " +
-                 num(order[i].first, "%+.3f");
+          top += (i ? "<br>" : "") + head_name(int(order[i]) / p.n_heads, int(order[i]) % p.n_heads) + " " +
+                 num(p.head_delta_loss[order[i]], "%+.3f");
         html += "<tr><td class=\"l\">" + esc(p.name) + "</td><td class=\"l\">" + esc(p.description) + "</td><td>" +
                 std::to_string(p.n_answer_tokens) + "</td><td>" + num(p.answer_loss) + "</td><td>" +
                 num(p.control_loss) + "</td><td>" + num(p.control_loss - p.answer_loss, "%+.3f") + "</td><td>" +
@@ -622,83 +562,6 @@ struct Page {
 };
 
 }  // namespace
-
-RunCurves run_curves(const run::RunDir& run, const Analyses& a) {
-  RunCurves c;
-  const std::string losses = file_name(File::per_sequence_loss);
-  if (run.has(File::per_sequence_loss) && run.has(File::eval_snapshots)) {
-    try {
-      analysis::IclOptions o;
-      const analysis::IclPositions p = analysis::icl_positions(run);
-      o.early_window = p.early_window;
-      o.late_window = p.late_window;
-      o.search_from_step = -1;  // the run's warm-up, as `icl` does
-      c.icl = analysis::run_icl(run, o);
-      c.icl_source = "computed from " + losses;
-      c.per_token_loss = run.eval_losses().per_token();
-    } catch (const std::exception& e) {
-      c.icl_note = e.what();
-    }
-  }
-  if (!c.icl) {
-    if (const auto j = run.read_json(File::icl)) {
-      try {
-        c.icl = icl_from_json(*j);
-        c.icl_source = "read from " + file_name(File::icl) + " (the run has no " + losses + " to recompute it from)";
-      } catch (const std::exception& e) {
-        c.icl_note = file_name(File::icl) + " could not be read (" + e.what() + ")";
-      }
-    } else if (c.icl_note.empty()) {
-      c.icl_note = "the run has neither " + losses + " nor " + file_name(File::icl);
-    }
-  }
-  if (c.per_token_loss.empty())
-    c.per_token_note = c.icl && !run.has(File::per_sequence_loss)
-                           ? "it needs " + losses + ", which this run was shipped without"
-                           : "no ICL curve (" + c.icl_note + ")";
-
-  c.loss = run.metrics();
-  if (c.loss.tokens.empty()) {
-    c.loss_note = "no training loss in " + file_name(File::metrics);
-  } else {
-    try {
-      c.loss_curve = analysis::analyze_loss_curve(c.loss.tokens, c.loss.loss,
-                                                  c.icl ? c.icl->phase_change : std::nullopt);
-    } catch (const std::exception& e) {
-      c.loss_note = e.what();
-    }
-  }
-
-  if (a.heads_over_training) {
-    c.heads_over_training = a.heads_over_training->scores;
-    c.heads_over_training_source = "measured at every snapshot";
-  } else if (const auto j = run.read_json(File::heads_over_training)) {
-    try {
-      c.heads_over_training = analysis::heads_over_training_from_json(*j);
-      c.heads_over_training_source = "read from " + file_name(File::heads_over_training);
-    } catch (const std::exception& e) {
-      c.heads_over_training_note = file_name(File::heads_over_training) + " could not be read (" + e.what() + ")";
-    }
-  } else {
-    c.heads_over_training_note = run.snapshot_steps().size() < 2
-                                     ? "the run holds one snapshot and no " + file_name(File::heads_over_training)
-                                     : "the heads were scored at one snapshot only";
-  }
-  if (c.heads_over_training && c.heads_over_training->steps.size() < 2) {
-    c.heads_over_training.reset();
-    c.heads_over_training_note = "the heads were scored at one snapshot only";
-  }
-
-  if (a.heads) {
-    const auto heads = induction_heads(*a.heads);
-    try {
-      if (!heads.empty()) c.induction_ablation = analysis::ablate_heads(run.snapshot(a.snapshot.step).params, run, heads);
-    } catch (const std::exception& e) {
-      c.induction_ablation_note = e.what();  // the rest of the page is still worth writing
-    }
-  }
-  return c;
-}
 
 std::vector<Finding> report_findings(const Analyses& a, const RunCurves& c) {
   FindingInputs in;
@@ -742,27 +605,6 @@ std::string html_report(const run::RunDir& run, const Analyses& a, const RunCurv
                                 file_name(File::analysis_dir) + "/ folder; definitions in docs/icl.md, docs/circuits.md "
                                 "and docs/evaluators.md.");
   return page.html;
-}
-
-std::string write_report(const run::RunDir& run, const Analyses& analyses, const std::string& out) {
-  const std::string path = out.empty() ? run.path(File::report_html) : out;
-  const RunCurves curves = run_curves(run, analyses);
-  io::write_file_atomic(path, html_report(run, analyses, curves));
-  return path;
-}
-
-std::string report(const std::string& run_dir, const ReportOptions& o,
-                   const std::function<void(const std::string&)>& progress) {
-  CS_CHECK(fs::is_directory(run_dir), run_dir << " is not a folder");
-  const run::RunDir run(run_dir);
-  CS_CHECK(run.is_run(), run_dir << " is not a run folder (it has no " << file_name(File::config) << ")");
-  AnalyzeOptions ao;
-  ao.snapshot = std::to_string(run.resolve_step(o.snapshot));
-  ao.over_training = !o.last_only && run.snapshot_steps().size() >= 2;
-  const Analyses a = analyze(run, ao, [&](const std::string& name, const Analyses& so_far) {
-    if (progress) progress(format("%s done in %.1f s", name.c_str(), so_far.seconds.back().second));
-  });
-  return write_report(run, a, o.out);
 }
 
 }  // namespace cs::report

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/format.h"
-#include "report/demo_recipe.h"
+#include "pipeline/demo_recipe.h"
 #include "run/run_config.h"
 
 namespace cs::sweep {
@@ -105,7 +105,7 @@ Given parse_train_args(const std::vector<std::string>& args, const std::vector<T
 
 // The demo's quick recipe (docs/demo.md) as train flags: what a sweep trains unless told otherwise.
 std::vector<std::pair<std::string, std::string>> recipe_flags() {
-  const report::DemoRecipe& r = report::demo_recipe(false);
+  const pipeline::DemoRecipe& r = pipeline::demo_recipe(false);
   return {{"--d-model", std::to_string(r.d_model)},
           {"--n-heads", std::to_string(r.n_heads)},
           {"--d-head", std::to_string(r.d_head)},
@@ -183,9 +183,9 @@ TokenFolder tokens_for(const std::vector<std::pair<std::string, std::string>>& v
                        uint64_t seed) {
   TokenFolder f;
   const GivenFlag* corpus = find(given, "--corpus");
-  f.prepare.corpus = corpus ? corpus->values : report::demo_recipe(false).corpora;
+  f.prepare.corpus = corpus ? corpus->values : pipeline::demo_recipe(false).corpora;
   f.prepare.bytes = find(given, "--bytes") != nullptr;
-  f.prepare.d_vocab = f.prepare.bytes ? 257 : report::demo_recipe(false).d_vocab;
+  f.prepare.d_vocab = f.prepare.bytes ? 257 : pipeline::demo_recipe(false).d_vocab;
   f.prepare.seed = seed;
   for (const auto& [flag, value] : values) {
     if (flag == "--d-vocab") f.prepare.d_vocab = int(whole_number(flag, value));

@@ -4,9 +4,9 @@
 
 #include "analysis/evaluators.h"
 #include "core/error.h"
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 #include "report/findings.h"
-#include "report/icl_runs.h"
+#include "pipeline/icl_runs.h"
 #include "sweep/sweep_dir.h"
 
 namespace cs::sweep {
@@ -33,13 +33,13 @@ void measure(const Sweep& s, RunResult& r) {
   const run::RunDir dir(run_dir(s, *r.run));
   // Only what the comparison needs: the heads (over training too); circuits, path expansion, the
   // per-head ablation sweep and the probes belong to a run's own report.
-  report::AnalyzeOptions options;
+  pipeline::AnalyzeOptions options;
   options.over_training = true;
   options.skip = {"circuits", "paths", "ablate", "probes"};
-  const report::Analyses a = report::analyze(dir, options);
-  r.curves = report::run_curves(dir, a);
+  const pipeline::Analyses a = pipeline::analyze(dir, options);
+  r.curves = pipeline::run_curves(dir, a);
   CS_CHECK(r.curves.icl && !r.curves.per_token_loss.empty(), "no ICL curve: " << r.curves.icl_note);
-  r.final_loss = report::final_eval_loss(r.curves.per_token_loss, r.curves.icl->n_ctx);
+  r.final_loss = pipeline::final_eval_loss(r.curves.per_token_loss, r.curves.icl->n_ctx);
   if (a.heads) {
     r.threshold = a.heads->thresholds.induction;
     r.induction = induction_heads(*a.heads, r.curves.heads_over_training);

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "report/html_report.h"
+#include "pipeline/run_curves.h"
 #include "sweep/plan.h"
 
 namespace cs::sweep {
@@ -28,7 +28,7 @@ struct RunResult {
   bool measured = false;  // finished and analysed; otherwise `note` says why not
   std::string note;
   double final_loss = 0;     // evaluation loss of the last snapshot, nats
-  report::RunCurves curves;  // ICL curve, loss curve, heads over training, induction heads ablated
+  pipeline::RunCurves curves;  // ICL curve, loss curve, heads over training, induction heads ablated
   std::vector<InductionHead> induction;
   double threshold = 0;  // prefix matching that names an induction head
 

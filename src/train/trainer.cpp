@@ -212,140 +212,178 @@ struct TrainingState {
   }
 };
 
+// Rank 0 makes (or checks) the run folder; the others read what it made.
+run::RunConfig agreed_config(dist::Group& group, const TrainOptions& o, const run::RunWriter& out) {
+  CS_CHECK(!o.out.empty(), "--out is required");
+  run::RunConfig rc;
+  if (group.is_root()) rc = open_run(o, out.run(), group.size());
+  group.barrier();
+  if (!group.is_root()) rc = out.run().config();
+  return rc;
+}
+
 // One process's part of the run: all of it alone, or under mpirun one rank's share of every
 // batch, with rank 0 the only one that writes or prints (docs/scale.md).
-TrainResult train_as(dist::Group& group, const TrainOptions& o) {
-  const auto wall0 = Clock::now();
-  CS_CHECK(!o.out.empty(), "--out is required");
-  const bool root = group.is_root();
-  run::RunWriter out{run::RunDir(o.out)};
-  // Rank 0 makes (or checks) the run folder; the others read what it made.
-  run::RunConfig rc;
-  if (root) rc = open_run(o, out.run(), group.size());
-  group.barrier();
-  if (!root) rc = out.run().config();
-  set_num_threads(rc.train.threads);
-  const MatmulPrecision precision = parse_matmul_precision(rc.train.precision);
-  const auto& ts = rc.train;
-  const int64_t T = rc.model.n_ctx, tokens_per_step = int64_t(ts.batch) * T;
-  const int local_batch = ts.batch / group.size();
-  // The same held-out sequences at every snapshot (docs/icl.md).
-  const run::EvalTokens eval = out.run().eval_tokens();
-  CS_CHECK(eval.width == T + 1, out.run().path(File::eval_tokens) << " is not [n_eval, n_ctx + 1]");
-
-  const data::TokenStore store = out.run().tokens();
-  TrainingState s(rc, store);
-  const std::string state_file = out.run().path(File::state);
-  if (o.resume) {
-    s.restore(run::read_train_state(state_file, s.params.layout, rc.run_id));
-    if (root) {
-      out.rewind_to(s.step);
-      std::fprintf(stderr, "resuming run %s at step %lld\n", rc.run_id.c_str(), static_cast<long long>(s.step));
+class TrainLoop {
+ public:
+  TrainLoop(dist::Group& group, const TrainOptions& o)
+      : group_(group), o_(o), root_(group.is_root()), out_{run::RunDir(o.out)}, rc_(agreed_config(group, o, out_)),
+        precision_(parse_matmul_precision(rc_.train.precision)), ts_(rc_.train), T_(rc_.model.n_ctx), tokens_per_step_(int64_t(ts_.batch) * T_),
+        eval_(out_.run().eval_tokens()), store_(out_.run().tokens()), s_(rc_, store_),
+        state_file_(out_.run().path(File::state)), snapshots_(snapshot_steps(ts_.steps, ts_.n_snapshots)) {
+    set_num_threads(ts_.threads);
+    // The same held-out sequences at every snapshot (docs/icl.md).
+    CS_CHECK(eval_.width == T_ + 1, out_.run().path(File::eval_tokens) << " is not [n_eval, n_ctx + 1]");
+    start_or_resume();
+    // Per-thread scratch is sized for the most threads the run will use.
+    set_num_threads(std::max(ts_.threads, o.more_threads));
+    acts_.emplace(rc_.model, ts_.batch / group.size(), T_);
+    eval_acts_.emplace(rc_.model, std::min<int64_t>(o.eval_batch, eval_.n), T_);
+    set_num_threads(ts_.threads);
+    // Every rank draws the whole batch, so the data order is the same for any number of ranks.
+    windows_.resize(size_t(tokens_per_step_ + ts_.batch));
+    if (root_) {
+      progress_.emplace(o.label, ts_.steps, tokens_per_step_, s_.step);
+      metrics_.emplace(out_, o.log_every, tokens_per_step_, s_.step, group.size());
     }
-  } else {
-    s.params.init(ts.seed);
   }
-  const auto snapshots = snapshot_steps(ts.steps, ts.n_snapshots);
-  // Per-thread scratch is sized for the most threads the run will use.
-  set_num_threads(std::max(rc.train.threads, o.more_threads));
-  Activations<float> acts(rc.model, local_batch, T);
-  Activations<float> eval_acts(rc.model, std::min<int64_t>(o.eval_batch, eval.n), T);
-  set_num_threads(rc.train.threads);
-  const auto threads_at = [&](int64_t step) {
-    return o.more_threads > 0 && step >= o.more_threads_from_step ? o.more_threads : rc.train.threads;
-  };
-  // Every rank draws the whole batch, so the data order is the same for any number of ranks.
-  std::vector<int32_t> windows(tokens_per_step + ts.batch);
-  const int32_t* own_windows = windows.data() + int64_t(group.rank()) * local_batch * (T + 1);
-  std::optional<Progress> progress;
-  std::optional<MetricsLog> metrics;
-  if (root) {
-    progress.emplace(o.label, ts.steps, tokens_per_step, s.step);
-    metrics.emplace(out, o.log_every, tokens_per_step, s.step, group.size());
+
+  TrainResult run() {
+    InterruptScope interrupts;
+    last_state_ = Clock::now();
+    for (;; ++s_.step) {
+      if (std::binary_search(snapshots_.begin(), snapshots_.end(), s_.step)) write_snapshot();
+      if (s_.step >= ts_.steps || stop_requested()) break;
+      if (train_step() && root_) log_step();
+    }
+    return finish();
   }
-  InterruptScope interrupts;
-  auto last_state = Clock::now();
-  double last_loss = 0;
+
+ private:
+  const Clock::time_point wall0_ = Clock::now();
+  dist::Group& group_;
+  const TrainOptions& o_;
+  const bool root_;
+  run::RunWriter out_;
+  const run::RunConfig rc_;
+  const MatmulPrecision precision_;
+  const run::TrainSettings& ts_;
+  const int64_t T_, tokens_per_step_;
+  const run::EvalTokens eval_;
+  const data::TokenStore store_;
+  TrainingState s_;
+  const std::string state_file_;
+  const std::vector<int64_t> snapshots_;
+  std::optional<Activations<float>> acts_, eval_acts_;
+  std::vector<int32_t> windows_;
+  std::optional<Progress> progress_;
+  std::optional<MetricsLog> metrics_;
+  Clock::time_point last_state_;
+  double last_loss_ = 0, lr_ = 0, grad_norm_ = 0;
   // Whether some rank was interrupted, agreed on by all with the last step's loss, so that every
   // rank stops after the same step; alone, the signal is read afresh before each step.
-  bool interrupted = false;
-  const auto stop_requested = [&] { return group.size() == 1 ? interrupt_requested() != 0 : interrupted; };
-  std::vector<double> step_means(2);
+  bool interrupted_ = false;
 
-  for (;; ++s.step) {
-    if (std::binary_search(snapshots.begin(), snapshots.end(), s.step)) {
-      CS_CHECK(group.same_everywhere(s.params.data.data(), s.params.data.size() * sizeof(float)),
-               "the ranks' weights differ at step " << s.step << "; the all-reduce gave them different means");
-      if (root) {
-        const int64_t tokens = s.step * tokens_per_step;
-        out.write_snapshot(s.params, {rc.run_id, s.step, tokens});
-        out.append_eval(s.step, tokens, per_sequence_loss(s.params, eval.tokens, int(eval.n), eval_acts));
-      }
+  void start_or_resume() {
+    if (!o_.resume) {
+      s_.params.init(ts_.seed);
+      return;
     }
-    if (s.step >= ts.steps || stop_requested()) break;
+    s_.restore(run::read_train_state(state_file_, s_.params.layout, rc_.run_id));
+    if (!root_) return;
+    out_.rewind_to(s_.step);
+    std::fprintf(stderr, "resuming run %s at step %lld\n", rc_.run_id.c_str(), static_cast<long long>(s_.step));
+  }
 
-    if (threads_at(s.step) != num_threads()) set_num_threads(threads_at(s.step));
-    const double lr = learning_rate(s.step, ts.steps, ts.lr, ts.warmup_steps, ts.schedule, ts.min_lr_fraction);
-    s.sampler.next(windows.data());
-    acts.set_windows(own_windows);
-    step_means[0] = [&] {
-      const MatmulPrecisionScope scope(precision);
-      return forward_backward(s.params, acts, s.grads);
-    }();
+  bool stop_requested() const { return group_.size() == 1 ? interrupt_requested() != 0 : interrupted_; }
+
+  int threads_at(int64_t step) const {
+    return o_.more_threads > 0 && step >= o_.more_threads_from_step ? o_.more_threads : ts_.threads;
+  }
+
+  void write_snapshot() {
+    CS_CHECK(group_.same_everywhere(s_.params.data.data(), s_.params.data.size() * sizeof(float)),
+             "the ranks' weights differ at step " << s_.step << "; the all-reduce gave them different means");
+    if (!root_) return;
+    const int64_t tokens = s_.step * tokens_per_step_;
+    out_.write_snapshot(s_.params, {rc_.run_id, s_.step, tokens});
+    out_.append_eval(s_.step, tokens, per_sequence_loss(s_.params, eval_.tokens, int(eval_.n), *eval_acts_));
+  }
+
+  // One optimizer step on this rank's share of the batch; false when it was left out for a
+  // non-finite loss or gradient.
+  bool train_step() {
+    if (threads_at(s_.step) != num_threads()) set_num_threads(threads_at(s_.step));
+    lr_ = learning_rate(s_.step, ts_.steps, ts_.lr, ts_.warmup_steps, ts_.schedule, ts_.min_lr_fraction);
+    s_.sampler.next(windows_.data());
+    acts_->set_windows(windows_.data() + int64_t(group_.rank()) * (ts_.batch / group_.size()) * (T_ + 1));
+    std::vector<double> step_means(2);
+    {
+      const MatmulPrecisionScope scope(precision_);
+      step_means[0] = forward_backward(s_.params, *acts_, s_.grads);
+    }
     step_means[1] = interrupt_requested() ? 1 : 0;
     // Each rank's loss and gradient are means over an equal share of the rows, so their mean
     // over ranks is the mean over the whole batch.
-    group.average(s.grads.data);
-    group.average(step_means);
+    group_.average(s_.grads.data);
+    group_.average(step_means);
     const double loss = step_means[0];
-    interrupted = step_means[1] > 0;
-    const double grad_norm = s.opt.clip(s.grads);
-    if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
+    interrupted_ = step_means[1] > 0;
+    grad_norm_ = s_.opt.clip(s_.grads);
+    if (!std::isfinite(loss) || !std::isfinite(grad_norm_)) {
       // The update is not made, so the weights, snapshots and resume state so far stay good.
-      CS_CHECK(o.skip_nonfinite, "training diverged at step " << s.step << " (loss " << loss << ", gradient norm "
-                                     << grad_norm << "); the snapshots and resume state so far are kept; "
-                                     << "lower --lr (now " << ts.lr << ") or pass --skip-nonfinite");
-      if (root) metrics->skipped(s.step + 1);
-      continue;
+      CS_CHECK(o_.skip_nonfinite, "training diverged at step " << s_.step << " (loss " << loss << ", gradient norm "
+                                      << grad_norm_ << "); the snapshots and resume state so far are kept; "
+                                      << "lower --lr (now " << ts_.lr << ") or pass --skip-nonfinite");
+      if (root_) metrics_->skipped(s_.step + 1);
+      return false;
     }
-    s.opt.step(s.params, s.grads, lr);
+    s_.opt.step(s_.params, s_.grads, lr_);
+    last_loss_ = loss;
+    return true;
+  }
 
-    last_loss = loss;
-    if (!root) continue;
-    progress->update(s.step + 1, loss);
-    metrics->record(s.step + 1, ts.steps, loss, lr, grad_norm, group.reduce_seconds());
-    const bool by_steps = o.state_every_steps > 0 && (s.step + 1) % o.state_every_steps == 0;
-    if (by_steps || seconds_since(last_state) > o.state_every_seconds) {
-      run::TrainState st = s.saved(rc.run_id);
-      st.step = s.step + 1;  // the weights are those after this step
-      run::write_train_state(state_file, st);
-      last_state = Clock::now();
+  void log_step() {
+    progress_->update(s_.step + 1, last_loss_);
+    metrics_->record(s_.step + 1, ts_.steps, last_loss_, lr_, grad_norm_, group_.reduce_seconds());
+    const bool by_steps = o_.state_every_steps > 0 && (s_.step + 1) % o_.state_every_steps == 0;
+    if (by_steps || seconds_since(last_state_) > o_.state_every_seconds) {
+      run::TrainState st = s_.saved(rc_.run_id);
+      st.step = s_.step + 1;  // the weights are those after this step
+      run::write_train_state(state_file_, st);
+      last_state_ = Clock::now();
     }
   }
-  TrainResult r;
-  r.rank = group.rank();
-  r.ranks = group.size();
-  r.steps_done = s.step;
-  r.tokens_seen = s.step * tokens_per_step;
-  r.final_loss = last_loss;
-  r.interrupted = s.step < ts.steps;
-  r.allreduce_seconds = group.reduce_seconds();
-  if (!root) {
-    r.wall_seconds = seconds_since(wall0);
+
+  TrainResult finish() {
+    TrainResult r;
+    r.rank = group_.rank();
+    r.ranks = group_.size();
+    r.steps_done = s_.step;
+    r.tokens_seen = s_.step * tokens_per_step_;
+    r.final_loss = last_loss_;
+    r.interrupted = s_.step < ts_.steps;
+    r.allreduce_seconds = group_.reduce_seconds();
+    if (!root_) {
+      r.wall_seconds = seconds_since(wall0_);
+      return r;
+    }
+    run::write_train_state(state_file_, s_.saved(rc_.run_id));
+    progress_->finish();
+    r.tokens_per_second = progress_->tokens_per_second();
+    r.wall_seconds = seconds_since(wall0_);
+    if (r.interrupted)
+      progress_->note("interrupted at step " + std::to_string(s_.step) + "; state saved to " + state_file_ +
+                      " (continue with --resume)");
+    r.skipped_steps = metrics_->skipped_total();
+    if (r.skipped_steps > 0)
+      progress_->note(std::to_string(r.skipped_steps) +
+                      " steps skipped for a non-finite loss or gradient (metrics.jsonl)");
     return r;
   }
-  run::write_train_state(state_file, s.saved(rc.run_id));
-  progress->finish();
-  r.tokens_per_second = progress->tokens_per_second();
-  r.wall_seconds = seconds_since(wall0);
-  if (r.interrupted)
-    progress->note("interrupted at step " + std::to_string(s.step) + "; state saved to " + state_file +
-                   " (continue with --resume)");
-  r.skipped_steps = metrics->skipped_total();
-  if (r.skipped_steps > 0)
-    progress->note(std::to_string(r.skipped_steps) + " steps skipped for a non-finite loss or gradient (metrics.jsonl)");
-  return r;
-}
+};
+
+TrainResult train_as(dist::Group& group, const TrainOptions& o) { return TrainLoop(group, o).run(); }
 
 }  // namespace
 

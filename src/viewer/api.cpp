@@ -5,12 +5,11 @@
 #include <cmath>
 #include <optional>
 
-#include "analysis/heads_report.h"
 #include "analysis/icl.h"
 #include "analysis/probes.h"
-#include "analysis/run_inputs.h"
 #include "core/error.h"
 #include "core/gemm.h"
+#include "pipeline/run_curves.h"
 #include "viewer/api_error.h"
 #include "model/hook_points.h"
 #include "viewer/head_kinds_view.h"
@@ -471,20 +470,13 @@ ojson Api::icl(const Query& q) const {
   const size_t n = list && list->contains("steps") ? (*list)["steps"].size() : 0;
   const auto curve = run_curves_.get("icl/" + std::to_string(run) + "/" + std::to_string(n), [&] {
     ojson j = {{"run", run}, {"name", r.name()}};
-    try {
-      analysis::IclOptions o;
-      o.search_from_step = -1;
-      j["icl"] = analysis::run_icl(r.dir(), o).to_json();
-      j["source"] = "computed from the run's evaluation losses";
-    } catch (const Error& e) {
-      // A run shipped without its evaluation losses may still carry the curve `icl` wrote.
-      if (auto saved = r.dir().read_json(File::icl)) {
-        j["icl"] = *saved;
-        j["source"] = file_name(File::icl);
-      } else {
-        j["icl"] = nullptr;
-        j["note"] = e.what();
-      }
+    const pipeline::LoadedIcl loaded = pipeline::load_icl(r.dir());
+    if (loaded.icl) {
+      j["icl"] = loaded.icl->to_json();
+      j["source"] = loaded.source;
+    } else {
+      j["icl"] = nullptr;
+      j["note"] = loaded.note;
     }
     return j;
   });
@@ -502,18 +494,14 @@ ojson Api::heads_over_training(const Query& q) const {
       j["note"] = "the model has no heads";
       return j;
     }
-    if (auto saved = r.dir().read_json(File::heads_over_training)) {
-      j["source"] = file_name(File::heads_over_training);
-      j["data"] = *saved;
-      return j;
-    }
-    try {
-      j["source"] = "computed by the viewer (no " + file_name(File::heads_over_training) + " in the run)";
-      const HeavyWork heavy(heavy_);
-      j["data"] = analysis::heads_over_training(r.dir()).to_json();
-    } catch (const Error& e) {
+    const HeavyWork heavy(heavy_);
+    const pipeline::LoadedHeadsOverTraining loaded = pipeline::load_heads_over_training(r.dir(), nullptr, true);
+    if (loaded.report) {
+      j["source"] = loaded.source;
+      j["data"] = loaded.report->to_json();
+    } else {
       j["data"] = nullptr;
-      j["note"] = e.what();
+      j["note"] = loaded.note;
     }
     return j;
   });

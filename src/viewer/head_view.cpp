@@ -4,11 +4,12 @@
 #include <cmath>
 #include <optional>
 
-#include "analysis/circuit_sources.h"
+#include "analysis/circuits.h"
 #include "analysis/circuits_report.h"
 #include "analysis/heads_report.h"
 #include "analysis/model_circuits.h"
 #include "core/error.h"
+#include "pipeline/analyses.h"
 
 namespace cs::viewer {
 
@@ -24,45 +25,24 @@ std::optional<analysis::HeadsReport> evaluate_heads(const run::Snapshot& snap, c
                                                     const analysis::ModelCircuits& circuits, const HeadViewOptions& o,
                                                     std::string& note) {
   try {
-    analysis::HeadsOptions ho;
-    ho.text_sequences = o.text_sequences;
+    analysis::HeadsOptions ho;  // the `heads` command's evaluator settings, so the panel shows its numbers
     ho.thresholds = o.thresholds;
-    return analysis::heads(snap, run, circuits, ho);
+    return pipeline::heads(run, snap, ho, &circuits);
   } catch (const Error& e) {
     note = std::string("head evaluators unavailable: ") + e.what();
     return std::nullopt;
   }
 }
 
-// Skip-trigram sources are the run's most frequent training tokens: without its token counts
-// the spectra and composition still stand.
-analysis::CircuitsAnalysis circuit_analysis(const analysis::ModelCircuits& circuits, const Config& c,
-                                            const run::RunDir& run, const data::Tokenizer& tok,
-                                            const HeadViewOptions& o, const analysis::HeadsReport* heads) {
-  analysis::CircuitsOptions co;
-  co.composition = c.n_layers >= 2;
-  co.skip.per_head = o.skip_trigrams;
-  analysis::CircuitSources sources;
-  try {
-    sources = analysis::circuit_sources(run, &tok, {}, o.n_sources);
-  } catch (const Error& e) {
-    co.skip_trigrams = false;
-    sources.note = std::string("skip-trigrams unavailable: ") + e.what();
-  }
-  const std::optional<analysis::PrevTokenScores> prev =
-      heads ? std::optional(heads->previous_token()) : std::nullopt;
-  return analysis::analyze_circuits(circuits, sources.ids, sources.note, co, prev);
-}
-
 ojson common_json(int64_t step, const analysis::HeadsReport* heads, const std::string& heads_note,
-                  const analysis::CircuitsAnalysis& ca, const ojson& cj) {
+                  const analysis::CircuitsAnalysis& ca) {
   ojson j;
   j["snapshot_step"] = step;
   if (heads) j["thresholds"] = heads->thresholds.to_json();
   if (!heads_note.empty()) j["heads_note"] = heads_note;
   j["skip_trigram_sources"] = ca.sources_note;
-  j["qk_circuit"] = cj["qk_circuit"];
-  j["caveat"] = cj["caveat"];
+  j["qk_circuit"] = analysis::qk_label(ca.cfg);
+  j["caveat"] = ca.caveat.empty() ? ojson(nullptr) : ojson(ca.caveat);
   if (!ca.composition_skipped.empty())
     j["composition_note"] = ca.composition_skipped;
   else
@@ -104,20 +84,23 @@ ojson head_composition(const std::vector<analysis::CompositionPair>& pairs, int 
   return {{"into", into}, {"from", from}};
 }
 
-// Head (l, h)'s panel: `hc` is its entry in circuits_json; `heads` is null where the evaluators
-// could not run.
-ojson head_json(int l, int h, int n_heads, const analysis::HeadsReport* heads, const analysis::CircuitsAnalysis& ca,
-                const ojson& hc) {
+// Head (l, h)'s panel; `heads` is null where the evaluators could not run.
+ojson head_json(int l, int h, const analysis::HeadsReport* heads, const analysis::CircuitsAnalysis& ca,
+                const data::Tokenizer* tok) {
+  const int n_heads = ca.cfg.n_heads;
+  const size_t i = size_t(l * n_heads + h);
+  const analysis::HeadSpectrum& s = ca.spectra[i];
   ojson j;
   j["layer"] = l;
   j["head"] = h;
   j["name"] = std::to_string(l) + "." + std::to_string(h);
   j["kinds"] = heads ? ojson(heads->kinds(l, h)) : ojson::array();
-  j["scores"] = scores_json(heads, ca.spectra[size_t(l * n_heads + h)], l, h);
-  j["eigenvalues"] = {{"ov", hc["ov_eigenvalues"]}, {"qk", hc["qk_eigenvalues"]}};
-  j["ov_norm"] = hc["ov_norm"];
-  j["qk_part_norms"] = hc["qk_part_norms"];
-  j["skip_trigrams"] = hc["skip_trigrams"];
+  j["scores"] = scores_json(heads, s, l, h);
+  j["eigenvalues"] = {{"ov", analysis::eigen_json(s.ov_eigenvalues)}, {"qk", analysis::eigen_json(s.qk_eigenvalues)}};
+  j["ov_norm"] = number(s.ov_norm);
+  j["qk_part_norms"] = analysis::qk_part_norms_json(s, ca.cfg);
+  j["skip_trigrams"] =
+      i < ca.skip.heads.size() ? analysis::skip_trigrams_json(ca.skip.heads[i].ranked, tok) : ojson::array();
   j["composition"] = head_composition(ca.pairs, l, h, n_heads);
   for (const analysis::InductionAxis& ax : ca.axes)
     if (ax.layer == l && ax.head == h) j["induction_qk"] = {{"score", number(ax.score)}, {"trace", number(ax.trace)}};
@@ -138,13 +121,14 @@ HeadsView::HeadsView(std::shared_ptr<const run::Snapshot> snap, const run::RunDi
   std::string heads_note;
   const std::optional<analysis::HeadsReport> heads = evaluate_heads(*snap, run, circuits, o, heads_note);
   const analysis::HeadsReport* evaluated = heads ? &*heads : nullptr;
-  const analysis::CircuitsAnalysis ca = circuit_analysis(circuits, c, run, tok, o, evaluated);
-  const ojson cj = analysis::circuits_json(ca, &tok);
-
-  common_ = common_json(snap->info.step, evaluated, heads_note, ca, cj);
+  pipeline::CircuitsRequest request;
+  request.options.skip.per_head = o.skip_trigrams;
+  request.n_sources = o.n_sources;
+  request.heads = evaluated;
+  const analysis::CircuitsAnalysis ca = pipeline::circuits(run, *snap, request, &circuits).analysis;
+  common_ = common_json(snap->info.step, evaluated, heads_note, ca);
   for (int l = 0; l < n_layers_; ++l)
-    for (int h = 0; h < n_heads_; ++h)
-      heads_.push_back(head_json(l, h, n_heads_, evaluated, ca, cj["heads"][size_t(l * n_heads_ + h)]));
+    for (int h = 0; h < n_heads_; ++h) heads_.push_back(head_json(l, h, evaluated, ca, &tok));
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

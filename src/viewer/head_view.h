@@ -1,7 +1,7 @@
 #pragma once
 // Every head of one snapshot as the viewer's head panel shows it: kinds and evaluator scores
-// (analysis::heads), OV/QK eigenvalues and copying scores, top skip-trigrams and composition into
-// later heads (analysis::analyze_circuits on one ModelCircuits). Computed once per snapshot on
+// (pipeline::heads), OV/QK eigenvalues and copying scores, top skip-trigrams and composition into
+// later heads (pipeline::circuits on one ModelCircuits). Computed once per snapshot on
 // first request; the server caches the result.
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,8 +14,8 @@
 
 namespace cs::viewer {
 
+// The evaluators run with the defaults of `heads`, so that the panel shows the command line's numbers.
 struct HeadViewOptions {
-  int text_sequences = 16;      // evaluation sequences behind the previous-token score
   int64_t n_sources = 200;      // skip-trigram sources: the most frequent training tokens
   int64_t skip_trigrams = 12;   // listed per head
   analysis::KindThresholds thresholds;  // the page names kinds with these too (GET /api/head_kinds)

@@ -100,10 +100,16 @@ struct Server::Impl {
   }
 
   void routes() {
-    const size_t limit = options.max_body_bytes;
-    const int timeout = options.read_timeout_seconds;
-    http.set_payload_max_length(limit);
-    http.set_read_timeout(timeout, 0);
+    connections();
+    api_routes();
+    forward_route();
+    page_route();
+    error_handlers();
+  }
+
+  void connections() {
+    http.set_payload_max_length(options.max_body_bytes);
+    http.set_read_timeout(options.read_timeout_seconds, 0);
     http.set_write_timeout(60, 0);
     // Browsers hold connections open between requests; each holds a request thread meanwhile.
     http.set_keep_alive_timeout(2);
@@ -116,7 +122,9 @@ struct Server::Impl {
     const int threads = std::max(2, options.request_threads);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
     http.set_default_headers({{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}});
+  }
 
+  void api_routes() {
     // Before any route: no path that climbs out of its folder reaches a handler, API or page.
     http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!climbs(req.path)) return httplib::Server::HandlerResponse::Unhandled;
@@ -141,7 +149,11 @@ struct Server::Impl {
     get_json("/api/.*", [](const httplib::Request& req) -> ojson {
       throw ApiError(404, "no API endpoint " + req.path + " (docs/viewer.md lists them)");
     });
+  }
 
+  void forward_route() {
+    const size_t limit = options.max_body_bytes;
+    const int timeout = options.read_timeout_seconds;
     // The body is read here rather than by httplib, so that a body too large (413) and one that
     // stops arriving (408) each get their own answer.
     http.Post("/api/forward", [this, limit, timeout](const httplib::Request&, httplib::Response& res,
@@ -168,7 +180,9 @@ struct Server::Impl {
       reply_error(res, req.path.rfind("/api/", 0) == 0 ? 405 : 404,
                   "nothing to POST at " + req.path + "; only /api/forward takes a body");
     });
+  }
 
+  void page_route() {
     http.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
       const std::string name = req.path == "/" ? "index.html" : req.path.substr(1);
       const Asset* a = find_asset(name);
@@ -179,7 +193,11 @@ struct Server::Impl {
       res.status = 200;
       res.set_content(std::string(a->bytes), std::string(a->content_type).c_str());
     });
+  }
 
+  void error_handlers() {
+    const size_t limit = options.max_body_bytes;
+    const int timeout = options.read_timeout_seconds;
     http.set_error_handler(httplib::Server::HandlerWithResponse([limit, timeout](const httplib::Request& req,
                                                                                  httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;

@@ -70,6 +70,12 @@ TEST(AnalyzeGolden, ReproducesTheRecordedAnalyses) {
     ++compared;
   }
   EXPECT_GE(compared, 20);
+  // The printed tables show '–' where a value does not exist: the XOR probe has no control text.
+  const size_t xor_row = r.output.find("\nxor ");
+  ASSERT_NE(xor_row, std::string::npos) << r.output;
+  const std::string row = r.output.substr(xor_row + 1, r.output.find('\n', xor_row + 1) - xor_row - 1);
+  EXPECT_NE(row.find("–"), std::string::npos) << row;
+  EXPECT_EQ(r.output.find(" nan"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -9,8 +9,9 @@
 
 #include "../io/temp_dir.h"
 #include "core/gemm.h"
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 #include "report/findings.h"
+#include "pipeline/run_curves.h"
 #include "report/html_report.h"
 
 namespace cs::report {
@@ -45,10 +46,10 @@ TEST(Findings, GoldenRunSaysWhatIsAbsent) {
   fs::copy(fs::path(CS_TEST_DATA) / "golden" / "run", root, fs::copy_options::recursive);
   set_num_threads(1);
   const run::RunDir run(root);
-  AnalyzeOptions options;
+  pipeline::AnalyzeOptions options;
   options.over_training = true;
-  const Analyses a = analyze(run, options);
-  const RunCurves curves = run_curves(run, a);
+  const Analyses a = pipeline::analyze(run, options);
+  const RunCurves curves = pipeline::run_curves(run, a);
   ASSERT_TRUE(curves.icl) << curves.icl_note;
   ASSERT_TRUE(curves.heads_over_training);
   EXPECT_FALSE(curves.induction_ablation);  // no induction head to ablate

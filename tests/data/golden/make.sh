@@ -26,7 +26,7 @@ PY
   --eval-fraction 0.25 --seed 3 --threads 1
 rm -f "$work/run/snapshots/last.state"
 "$bin" icl "$work/run" >/dev/null
-find "$work/run/analysis" -type f ! -name icl.json -delete  # the ICL windows, read by ablate
+find "$work/run/analysis" -type f ! -name icl.json -delete  # the ICL result a shipped run carries
 rm -rf "$here/run" "$here/analysis"
 cp -r "$work/run" "$here/run"
 "$bin" analyze "$work/run" --over-training --threads 1

@@ -1,9 +1,10 @@
 #pragma once
 // Each analysis's files in a run folder: its JSON (the result's to_json()), its .npy arrays and its
 // pictures, under the names of core/files.h. Returns nothing a caller needs: the names are fixed.
-#include <optional>
+#include <vector>
 
 #include "analysis/ablation_report.h"
+#include "analysis/circuits_report.h"
 #include "analysis/heads_report.h"
 #include "analysis/icl.h"
 #include "analysis/paths_report.h"
@@ -14,7 +15,7 @@ namespace cs::data {
 class Tokenizer;
 }
 
-namespace cs::report {
+namespace cs::pipeline {
 
 void save(const run::RunDir& run, const analysis::HeadsReport& heads);
 // `icl`: the run's ICL curve for the picture's top panel, when it has one.
@@ -33,8 +34,4 @@ std::vector<File> save(const run::RunDir& run, const analysis::CircuitsAnalysis&
                        const run::SnapshotInfo& snapshot, const data::Tokenizer* tokenizer,
                        CircuitsParts parts = {});
 
-// The run's ICL curve computed as `icl` computes it (its windows, its warm-up cut), from the
-// evaluation losses; none when the run has too few snapshots for it.
-std::optional<analysis::IclResult> run_icl_curve(const run::RunDir& run);
-
-}  // namespace cs::report
+}  // namespace cs::pipeline

@@ -1,11 +1,11 @@
 #pragma once
-// The configurations the demo trains (docs/demo.md records the sweep that chose them). `sweep
+// The configurations the demo trains (docs/history.md records the sweeps that chose them). `sweep
 // plan` starts from the quick one too, so that a sweep's defaults are the demo's models.
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace cs::report {
+namespace cs::pipeline {
 
 struct DemoRecipe {
   const char* name;
@@ -23,4 +23,4 @@ struct DemoRecipe {
 // The quick recipe (the default), or with `full` the longer one.
 const DemoRecipe& demo_recipe(bool full);
 
-}  // namespace cs::report
+}  // namespace cs::pipeline

@@ -1,13 +1,12 @@
-#include "report/analysis_files.h"
+#include "pipeline/analysis_files.h"
 
-#include <cstdio>
-
-#include "analysis/run_inputs.h"
 #include "report/plot_circuits.h"
 #include "report/plot_heads.h"
 #include "report/plot_icl.h"
 
-namespace cs::report {
+namespace cs::pipeline {
+
+using report::save_both;
 
 void save(const run::RunDir& run, const analysis::HeadsReport& heads) { run.write_json(File::heads, heads.to_json()); }
 
@@ -17,7 +16,7 @@ void save(const run::RunDir& run, const analysis::HeadsOverTrainingReport& r, co
   run.write_json(File::heads_over_training, r.to_json());
   run.write_npy(File::heads_over_training_prefix_matching, h.prefix_matching, shape);
   run.write_npy(File::heads_over_training_previous_token, h.previous_token, shape);
-  save_both(heads_over_training_figure(h, icl, r.thresholds.induction, r.thresholds.previous_token),
+  save_both(report::heads_over_training_figure(h, icl, r.thresholds.induction, r.thresholds.previous_token),
             run.path(File::heads_over_training_picture));
 }
 
@@ -30,9 +29,9 @@ void save(const run::RunDir& run, const analysis::AblationReport& r) {
     run.write_npy(File::ablation_icl_mlp_array, r.sweep.mlp_delta_icl, {r.n_snapshots(), 2, r.sweep.n_layers});
   const std::string picture = run.path(File::ablation_icl_picture);
   if (r.n_snapshots() >= 2)
-    save_both(ablation_over_training_figure(r.sweep, r.tokens, r.prefix_matching_last), picture);
+    save_both(report::ablation_over_training_figure(r.sweep, r.tokens, r.prefix_matching_last), picture);
   else
-    save_both(ablation_heatmap(r.sweep.snapshots.back(), r.steps.back()), picture);
+    save_both(report::ablation_heatmap(r.sweep.snapshots.back(), r.steps.back()), picture);
 }
 
 void save(const run::RunDir& run, const analysis::ProbesReport& probes) { run.write_json(File::probes, probes.to_json()); }
@@ -57,22 +56,8 @@ std::vector<File> save(const run::RunDir& run, const analysis::CircuitsAnalysis&
     written.push_back(File::composition);
   }
   for (File f : analysis::write_circuit_arrays(a, run)) written.push_back(f);
-  for (File f : save_circuit_pictures(a, run)) written.push_back(f);
+  for (File f : report::save_circuit_pictures(a, run)) written.push_back(f);
   return written;
 }
 
-std::optional<analysis::IclResult> run_icl_curve(const run::RunDir& run) {
-  try {
-    analysis::IclOptions o;
-    const analysis::IclPositions p = analysis::icl_positions(run);
-    o.early_window = p.early_window;
-    o.late_window = p.late_window;
-    o.search_from_step = -1;
-    return analysis::run_icl(run, o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "circuitscope: no ICL curve on the picture (%s)\n", e.what());
-    return std::nullopt;
-  }
-}
-
-}  // namespace cs::report
+}  // namespace cs::pipeline

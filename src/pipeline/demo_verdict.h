@@ -7,10 +7,10 @@
 #include <string>
 
 #include "analysis/icl.h"
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 #include "run/run_dir.h"
 
-namespace cs::report {
+namespace cs::pipeline {
 
 // What the verdict needs of one model's ICL analysis. phase_change: null or
 // {start_tokens, end_tokens, delta_nats}.
@@ -19,7 +19,7 @@ struct ModelIcl {
   nlohmann::json phase_change;
 };
 ModelIcl model_icl(const analysis::IclResult& icl);
-// From a run's analysis/icl.json, for runs shipped without their per-sequence losses.
+// The run's ICL curve as pipeline::load_icl gives it: computed, else read back from its icl.json.
 ModelIcl model_icl(const run::RunDir& run);
 
 // One model's part of summary.json. When the analyses did not score the heads over training (a
@@ -30,4 +30,4 @@ nlohmann::json model_json(const run::RunDir& run, const Analyses& analyses, cons
 nlohmann::json verdict(const nlohmann::json& models);
 void print_verdict(const nlohmann::json& models, const nlohmann::json& verdict);
 
-}  // namespace cs::report
+}  // namespace cs::pipeline

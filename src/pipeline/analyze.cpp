@@ -1,15 +1,16 @@
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "analysis/circuit_sources.h"
 #include "analysis/model_circuits.h"
 #include "core/error.h"
 #include "data/tokenizer.h"
-#include "report/analysis_files.h"
+#include "pipeline/analyses.h"
+#include "pipeline/analysis_files.h"
+#include "pipeline/run_curves.h"
 
-namespace cs::report {
+namespace cs::pipeline {
 
 const std::vector<std::string>& analysis_names() {
   static const std::vector<std::string> names = {"heads", "circuits", "paths", "ablate", "probes"};
@@ -42,7 +43,6 @@ Analyses analyze(const run::RunDir& run, const AnalyzeOptions& o,
   const run::Snapshot snap = run.snapshot(o.snapshot);
   const Config& cfg = snap.params.cfg;
   const analysis::ModelCircuits circuits(snap.params);
-  const auto tok = run.tokenizer();
   Analyses a;
   a.snapshot = snap.info;
   auto wanted = [&](const std::string& name) {
@@ -58,42 +58,37 @@ Analyses analyze(const run::RunDir& run, const AnalyzeOptions& o,
   };
 
   step("heads", [&] {
-    a.heads = analysis::heads(snap, run, circuits, o.heads);
+    a.heads = heads(run, snap, o.heads, &circuits);
     save(run, *a.heads);
     if (!o.over_training) return;
     a.heads_over_training = analysis::heads_over_training(run, o.heads);
-    const std::optional<analysis::IclResult> icl = run_icl_curve(run);
-    save(run, *a.heads_over_training, icl ? &*icl : nullptr);
+    const LoadedIcl icl = load_icl(run);
+    save(run, *a.heads_over_training, icl.icl ? &*icl.icl : nullptr);
   });
   step("circuits", [&] {
-    const analysis::CircuitSources sources = analysis::circuit_sources(run, tok.get(), {}, o.n_sources);
-    analysis::CircuitsOptions co;
-    co.composition = cfg.n_layers >= 2;
-    const std::optional<analysis::PrevTokenScores> prev =
-        a.heads ? std::optional(a.heads->previous_token()) : std::nullopt;
-    a.circuits = analysis::analyze_circuits(circuits, sources.ids, sources.note, co, prev);
-    save(run, *a.circuits, snap.info, tok.get(), {true, cfg.n_layers >= 2});
+    CircuitsRequest request;
+    request.n_sources = o.n_sources;
+    request.heads = a.heads ? &*a.heads : nullptr;
+    const CircuitsRun c = pipeline::circuits(run, snap, request, &circuits);
+    a.circuits = c.analysis;
+    save(run, *a.circuits, snap.info, c.tokenizer.get(), {true, cfg.n_layers >= 2});
   });
   step("paths", [&] {
-    a.paths = analysis::paths(snap, run, o.paths);
+    a.paths = paths(run, snap, o.paths);
     save(run, *a.paths);
   });
   step("ablate", [&] {
     analysis::AblationOptions ao;
     if (!o.over_training) ao.steps = {snap.info.step};
-    a.ablation = analysis::ablate(run, ao);
-    const bool same_snapshot = a.ablation->steps.back() == snap.info.step;
-    a.ablation->prefix_matching_last = a.heads && same_snapshot
-                                           ? a.heads->evaluation.prefix_matching
-                                           : analysis::prefix_matching(run.snapshot(a.ablation->steps.back()).params, run);
+    a.ablation = ablate(run, ao, a.heads ? &*a.heads : nullptr);
     save(run, *a.ablation);
   });
   step("probes", [&] {
-    a.probes = analysis::probes(snap, *tok, {});
+    a.probes = probes(run, snap);
     save(run, *a.probes);
   });
   run.write_json(File::analyze, a.to_json(o.over_training));
   return a;
 }
 
-}  // namespace cs::report
+}  // namespace cs::pipeline

@@ -6,9 +6,9 @@
 #include <functional>
 #include <string>
 
-#include "report/analyze.h"
+#include "pipeline/analyze.h"
 
-namespace cs::report {
+namespace cs::pipeline {
 
 struct DemoOptions {
   std::string out = "demo";
@@ -31,4 +31,4 @@ using AnalyzeFn = std::function<Analyses(const std::string& run_dir, const Analy
 
 void run_demo(const DemoOptions& options, const AnalyzeFn& analyze);
 
-}  // namespace cs::report
+}  // namespace cs::pipeline

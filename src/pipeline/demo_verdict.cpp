@@ -1,12 +1,13 @@
-#include "report/demo_verdict.h"
+#include "pipeline/demo_verdict.h"
 
 #include <algorithm>
 #include <cstdio>
 
 #include "analysis/evaluators.h"
 #include "core/error.h"
+#include "pipeline/run_curves.h"
 
-namespace cs::report {
+namespace cs::pipeline {
 
 namespace {
 
@@ -43,12 +44,9 @@ ModelIcl model_icl(const analysis::IclResult& icl) {
 }
 
 ModelIcl model_icl(const run::RunDir& run) {
-  const auto j = run.read_json(File::icl);
-  CS_CHECK(j, run.path(File::icl) << " is missing (run `circuitscope icl` first)");
-  ModelIcl m{j->at("final_icl_score"), j->at("final_icl_stderr"), nullptr};
-  if (!j->at("phase_change").is_null())
-    for (const char* k : {"start_tokens", "end_tokens", "delta_nats"}) m.phase_change[k] = (*j)["phase_change"].at(k);
-  return m;
+  const LoadedIcl loaded = load_icl(run);
+  CS_CHECK(loaded.icl, run.root() << ": no ICL curve (" << loaded.note << ")");
+  return model_icl(*loaded.icl);
 }
 
 nlohmann::json model_json(const run::RunDir& run, const Analyses& a, const ModelIcl& icl) {
@@ -60,14 +58,10 @@ nlohmann::json model_json(const run::RunDir& run, const Analyses& a, const Model
       if (std::find(kinds.begin(), kinds.end(), "induction") != kinds.end()) induction.push_back({l, h});
     }
   const double threshold = a.heads->thresholds.induction;
-  std::optional<nlohmann::json> shipped;
-  if (!a.heads_over_training) {
-    shipped = run.read_json(File::heads_over_training);
-    CS_CHECK(shipped, run.path(File::heads_over_training) << " is missing (run `analyze --over-training`)");
-  }
-  const analysis::HeadsOverTraining over =
-      a.heads_over_training ? a.heads_over_training->scores : analysis::heads_over_training_from_json(*shipped);
-  const nlohmann::json formed = induction_formation(over, threshold);
+  const LoadedHeadsOverTraining over =
+      load_heads_over_training(run, a.heads_over_training ? &*a.heads_over_training : nullptr, false);
+  CS_CHECK(over.report, run.root() << ": no head scores over training (" << over.note << ")");
+  const nlohmann::json formed = induction_formation(over.report->scores, threshold);
   return {{"run_dir", run.root()},
           {"n_layers", a.heads->n_layers()},
           {"final_icl_score", icl.final_score},
@@ -110,4 +104,4 @@ void print_verdict(const nlohmann::json& models, const nlohmann::json& v) {
                                                                        : ", outside the phase-change window");
 }
 
-}  // namespace cs::report
+}  // namespace cs::pipeline

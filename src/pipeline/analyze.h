@@ -17,7 +17,7 @@
 #include "analysis/probes_report.h"
 #include "run/run_dir.h"
 
-namespace cs::report {
+namespace cs::pipeline {
 
 // The analyses in the order they run.
 const std::vector<std::string>& analysis_names();  // heads, circuits, paths, ablate, probes
@@ -48,4 +48,4 @@ struct Analyses {
 Analyses analyze(const run::RunDir& run, const AnalyzeOptions& options,
                  const std::function<void(const std::string&, const Analyses&)>& done = {});
 
-}  // namespace cs::report
+}  // namespace cs::pipeline

@@ -2,7 +2,7 @@
 // width on the same tokens and budget, measures in-context learning over training for both, and
 // says plainly whether the 2-layer model went through the phase change and the 1-layer model did
 // not (docs/demo.md). Then every analysis of both runs (`analyze --over-training`).
-#include "report/demo.h"
+#include "pipeline/demo.h"
 
 #include <chrono>
 #include <cstdio>
@@ -17,13 +17,13 @@
 #include "core/gemm.h"
 #include "data/prepare.h"
 #include "io/atomic_file.h"
-#include "report/demo_recipe.h"
-#include "report/demo_verdict.h"
-#include "report/html_report.h"
-#include "report/icl_runs.h"
+#include "pipeline/demo_recipe.h"
+#include "pipeline/demo_verdict.h"
+#include "pipeline/run_report.h"
+#include "pipeline/icl_runs.h"
 #include "train/trainer.h"
 
-namespace cs::report {
+namespace cs::pipeline {
 
 namespace {
 
@@ -172,10 +172,9 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
   const std::vector<Trained> trained = train_both(r, a, tokens, dirs, analyze);
   for (const auto& t : trained) CS_CHECK(!t.result.interrupted, "demo interrupted; the runs so far are in " << a.out);
   set_num_threads(a.threads);  // the analyses run on this thread, with every thread the demo has
-  IclArgs icl;
-  icl.dirs = dirs;
-  icl.out = a.out;
-  const auto results = run_icl(icl);
+  std::vector<IclRun> results;
+  for (const std::string& dir : dirs) results.push_back(icl(dir));
+  compare_icl(results, a.out);
   for (size_t i = 0; i < results.size(); ++i) {
     const TrainResult& t = trained[i].result;
     const Analyses analyses = trained[i].analyses ? *trained[i].analyses : analyze(dirs[i], over_training());
@@ -214,4 +213,4 @@ void run_demo(const DemoOptions& options, const AnalyzeFn& analyze) {
               "%s/icl_comparison.png\n", wall, a.out.c_str(), a.out.c_str(), a.out.c_str());
 }
 
-}  // namespace cs::report
+}  // namespace cs::pipeline
