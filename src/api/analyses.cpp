@@ -1,23 +1,19 @@
-// The analyses of the public API: the library's analysis functions, their results copied into
-// the public structs, with the JSON the command line writes.
+// The analyses of the public API: the pipeline's entries (the ones every front end calls), their
+// results copied into the public structs, with the JSON the command line writes.
 #include "api/impl.h"
 
 #include <optional>
 
 #include "analysis/ablation_report.h"
-#include "analysis/circuit_sources.h"
 #include "analysis/circuits_report.h"
 #include "analysis/heads_report.h"
-#include "analysis/model_circuits.h"
 #include "analysis/run_inputs.h"
 #include "core/error.h"
+#include "pipeline/analyses.h"
 
 namespace circuitscope {
 
 namespace {
-
-// Skip-trigram sources: the run's most frequent training tokens, as `circuits` takes by default.
-constexpr int64_t kCircuitSources = 200;
 
 // The snapshot first, as the command line stamps circuits.json and composition.json.
 nlohmann::ordered_json stamped(const cs::run::SnapshotInfo& info, const nlohmann::ordered_json& body) {
@@ -37,7 +33,7 @@ std::vector<HeadCircuit> head_circuits(const std::vector<cs::analysis::HeadSpect
 
 HeadsResult Model::heads() const {
   const cs::run::Snapshot& snap = impl_->snap();
-  const cs::analysis::HeadsReport r = cs::analysis::heads(snap, impl_->run, cs::analysis::ModelCircuits(snap.params));
+  const cs::analysis::HeadsReport r = cs::pipeline::heads(impl_->run, snap);
   HeadsResult out;
   out.step = snap.info.step;
   out.n_layers = r.n_layers();
@@ -61,24 +57,14 @@ const HeadResult& HeadsResult::at(int layer, int head) const {
 
 CircuitsResult Model::circuits() const {
   const cs::run::Snapshot& snap = impl_->snap();
-  const cs::data::Tokenizer* tok = impl_->tokenizer.get();
-  cs::analysis::CircuitsOptions o;
-  o.skip_trigrams = tok != nullptr;  // the frequent tokens are found through the tokenizer
-  const cs::analysis::CircuitSources sources =
-      tok ? cs::analysis::circuit_sources(impl_->run, tok, {}, kCircuitSources) : cs::analysis::CircuitSources{};
-  const cs::analysis::ModelCircuits circuits(snap.params);
-  // The induction axes want measured previous-token scores, as `circuits` takes them; without
-  // evaluation sequences the weight-only stand-in is used (and named in the JSON).
-  std::optional<cs::analysis::PrevTokenScores> prev;
-  if (impl_->cfg.n_layers >= 2 && impl_->run.has(cs::File::eval_tokens) && tok)
-    prev = cs::analysis::heads(snap, impl_->run, circuits).previous_token();
-  const cs::analysis::CircuitsAnalysis a = cs::analysis::analyze_circuits(circuits, sources.ids, sources.note, o, prev);
+  const cs::pipeline::CircuitsRun c = cs::pipeline::circuits(impl_->run, snap);
+  const cs::analysis::CircuitsAnalysis& a = c.analysis;
   CircuitsResult out;
   out.step = snap.info.step;
   out.heads = head_circuits(a.spectra);
   for (const cs::analysis::CompositionPair& p : a.pairs) out.composition.push_back({p.l1, p.l2, p.q, p.k, p.v});
   nlohmann::ordered_json j;
-  j["circuits"] = stamped(snap.info, cs::analysis::circuits_json(a, tok));
+  j["circuits"] = stamped(snap.info, cs::analysis::circuits_json(a, c.tokenizer.get()));
   j["composition"] = stamped(snap.info, cs::analysis::composition_json(a));
   ResultAccess::set_json(out, j);
   return out;
@@ -87,7 +73,7 @@ CircuitsResult Model::circuits() const {
 AblationResult Model::ablate(const std::vector<std::pair<int, int>>& heads, AblationKind kind) const {
   const cs::analysis::AblationKind k =
       kind == AblationKind::full ? cs::analysis::AblationKind::full : cs::analysis::AblationKind::pattern_preserving;
-  const cs::analysis::JointAblation a = cs::analysis::ablate_heads(impl_->snap().params, impl_->run, heads, k);
+  const cs::analysis::JointAblation a = cs::pipeline::ablate_heads(impl_->run, impl_->snap(), heads, k);
   AblationResult out;
   out.heads = a.heads;
   out.kind = kind;
@@ -101,9 +87,7 @@ AblationResult Model::ablate(const std::vector<std::pair<int, int>>& heads, Abla
 }
 
 IclResult Run::icl() const {
-  cs::analysis::IclOptions o;
-  o.search_from_step = -1;  // after the run's learning-rate warm-up
-  const cs::analysis::IclResult r = cs::analysis::run_icl(impl_->dir, o);
+  const cs::analysis::IclResult r = cs::analysis::run_icl(impl_->dir);  // with the run's ICL settings
   IclResult out;
   out.steps = r.steps;
   out.tokens = r.tokens;

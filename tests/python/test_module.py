@@ -326,3 +326,36 @@ def test_circuits_spectra_equal_the_heads_copying_scores(run_dir):
     c, h = cs.circuits(model, run), cs.heads(model, run)
     for a, b in zip(c["circuits"]["heads"], h["heads"]):
         assert a["ov_copying_score"] == b["ov_copying_score"]
+
+
+def test_python_gives_the_command_lines_numbers(tmp_path, run_dir):
+    """cs.heads and cs.circuits call the entries the `heads` and `circuits` commands call."""
+    import subprocess
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    for command in ("heads", "circuits"):
+        r = subprocess.run([os.environ["CIRCUITSCOPE_BINARY"], command, str(copy)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+    run = cs.open_run(copy)
+    model = run.snapshot("last")
+    written = json.load(open(copy / "analysis" / "heads.json"))
+    ours = cs.heads(model, run).to_dict()
+    for a, b in zip(ours["heads"], written["heads"]):
+        for key in ("prefix_matching", "previous_token", "ov_copying_score", "qk_copying_score"):
+            assert a[key] == pytest.approx(b[key], abs=1e-12), key
+        assert a["kinds"] == b["kinds"]
+    composition = json.load(open(copy / "analysis" / "composition.json"))
+    c = cs.circuits(model, run).to_dict()["composition"]
+    # The pairs hold the induction axes, which take measured previous-token scores in both.
+    for key in ("pairs", "baseline", "induction_qk"):
+        np.testing.assert_allclose(np.array(_numbers(c[key])), np.array(_numbers(composition[key])),
+                                   rtol=0, atol=1e-12, err_msg=key)
+
+
+def _numbers(x):
+    """Every number in a JSON value, in order."""
+    if isinstance(x, dict):
+        return [n for k in sorted(x) for n in _numbers(x[k])]
+    if isinstance(x, list):
+        return [n for v in x for n in _numbers(v)]
+    return [float(x)] if isinstance(x, (int, float)) and not isinstance(x, bool) else []

@@ -108,12 +108,10 @@ void bind_run(py::module_& m) {
       .def(
           "icl",
           [](const Run& r) {
-            cs::analysis::IclOptions o;
-            o.search_from_step = -1;  // the run's warm-up, as `circuitscope icl` does
             std::optional<cs::analysis::IclResult> icl;
             {
               py::gil_scoped_release unlocked;
-              icl.emplace(cs::analysis::run_icl(r.dir, o));
+              icl.emplace(cs::analysis::run_icl(r.dir));  // with the run's ICL settings, as `icl` records them
             }
             return to_python(icl->to_json());
           },
