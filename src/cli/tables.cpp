@@ -9,6 +9,15 @@
 
 namespace cs::cli {
 
+namespace {
+
+// What an analysis left out to stay within its work budget (analysis/work_budget.h).
+void print_limited(const std::string& limited) {
+  if (!limited.empty()) std::printf("limited: %s\n", limited.c_str());
+}
+
+}  // namespace
+
 int default_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
 
 void print(const analysis::HeadsReport& r) {
@@ -26,6 +35,7 @@ void print(const analysis::HeadsReport& r) {
                   sc.previous_token, sc.positional, sc.copying_r, s.ov_copying_score, s.qk_copying_score,
                   names.c_str());
     }
+  print_limited(e.limited);
   std::printf("-> %s (%.1f s)\n", file_name(File::heads).c_str(), r.seconds);
 }
 
@@ -86,6 +96,7 @@ void print(const analysis::PathsReport& r) {
     std::printf("MLP %zu  %+.4f   %+.4f  (its frozen output's own path; with every head that reads it)\n", l,
                 pe.mlp_term[l], pe.mlp_all_terms[l]);
   if (!pe.virtual_heads_note.empty()) std::printf("virtual heads: %s\n", pe.virtual_heads_note.c_str());
+  print_limited(r.limited);
   std::printf("-> %s (%.1f s)\n", file_name(File::paths).c_str(), r.seconds);
 }
 
@@ -103,6 +114,7 @@ void print(const analysis::AblationReport& r) {
     for (int l = 0; l < L; ++l)
       std::printf("MLP %d  %+.3f (zero)  %+.3f (mean)\n", l, last.mlp_delta_icl(HeadAblation::Kind::zero)[size_t(l)],
                   last.mlp_delta_icl(HeadAblation::Kind::mean)[size_t(l)]);
+  print_limited(r.limited);
   std::printf("-> %s, %s, %s.{svg,png}\n", file_name(File::ablation_icl).c_str(),
               file_name(File::ablation_icl_array).c_str(), file_name(File::ablation_icl_picture).c_str());
 }
@@ -123,6 +135,7 @@ void print(const analysis::ProbesReport& r) {
     }
     std::printf("%-20s %7.3f      %7.3f  %8s  %s\n", p.name.c_str(), p.answer_loss, p.control_loss,
                 std::isfinite(p.accuracy) ? std::to_string(p.accuracy).substr(0, 5).c_str() : "-", top.c_str());
+    if (!p.limited.empty()) std::printf("%-20s limited: %s\n", p.name.c_str(), p.limited.c_str());
   }
   std::printf("-> %s\n", file_name(File::probes).c_str());
 }
