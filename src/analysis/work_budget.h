@@ -19,9 +19,10 @@ namespace cs::analysis {
 // products of every block, the attention scores and mixing, and the unembedding when `unembed`.
 double forward_flops_per_token(const Config& cfg, int64_t positions, bool unembed = true);
 
-// The default work of one analysis: about 10 s at the 250 GFLOP/s that the forward pass of a
-// GPT-2-small-shaped model reaches on two cores of the benchmark machine (docs/benchmarks.md).
-inline constexpr double kAnalysisFlops = 2.5e12;
+// The default work of one analysis: about 6 s at the 250 GFLOP/s that the forward pass of a
+// GPT-2-small-shaped model reaches on two cores of the benchmark machine (docs/benchmarks.md), so
+// that the four analyses and the circuits of such a model take under a minute there.
+inline constexpr double kAnalysisFlops = 1.5e12;
 
 // Bytes of the cache a forward pass keeps per token over `positions` positions (every layer's
 // stream, q/k/v/z, pattern row and MLP activations, and the logits), and the most an analysis

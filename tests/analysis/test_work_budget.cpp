@@ -55,8 +55,8 @@ TEST(WorkBudget, AblationPlanCutsOnlyLargeModels) {
   small.d_head = 16;
   small.d_mlp = 512;
   small.d_vocab = 4096;
-  const AblationPlan ok = plan_ablation(small, default_positions(1024), 256, 1, kAnalysisFlops);
-  EXPECT_EQ(ok.n_eval, 256);
+  const AblationPlan ok = plan_ablation(small, default_positions(1024), 128, 1, kAnalysisFlops);
+  EXPECT_EQ(ok.n_eval, 128);
   EXPECT_TRUE(ok.other_kind);
   EXPECT_FALSE(ok.rank_heads);
   EXPECT_EQ(ok.limited, "");
