@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 #include "../model/model_fixtures.h"
 #include "analysis/work_budget.h"
@@ -47,12 +48,17 @@ TEST(Probes, BuiltinsExistAndUnknownNamesAreListed) {
   for (int64_t i = 0; i < n; ++i) EXPECT_EQ(e.tokens[size_t(1 + i)], e.tokens[size_t(e.answer_positions[size_t(i)])]);
 }
 
-TEST(Probes, LossesAndHeadAblationsMatchDirectPasses) {
-  set_num_threads(1);
-  const auto tok = data::make_byte_tokenizer();
+// A custom probe on a random 2-layer byte-level model, in double.
+class CustomProbe : public ::testing::Test {
+ protected:
+  void SetUp() override { set_num_threads(1); }
+  const std::unique_ptr<data::Tokenizer> tok = data::make_byte_tokenizer();
   const Config c = byte_model(64);
   const Params<double> p = test::random_params<double>(c, 8, 0.3);
   const Probe probe = custom_probe("one two ", "one two");
+};
+
+TEST_F(CustomProbe, LossesAndHeadAblationsMatchDirectPasses) {
   const ProbeResult r = run_probe(p, *tok, probe);
   const EncodedProbe e = encode_probe(probe.prompt, *tok, c.n_ctx, c.d_vocab, "custom");
   Activations<double> a(c, 1, int64_t(e.tokens.size()) - 1);
@@ -81,12 +87,7 @@ TEST(Probes, LossesAndHeadAblationsMatchDirectPasses) {
   EXPECT_EQ(r.to_json()["heads_by_importance"].size(), 4u);
 }
 
-TEST(Probes, ABudgetAblatesTheHeadsThatWriteMostAndSaysSo) {
-  set_num_threads(1);
-  const auto tok = data::make_byte_tokenizer();
-  const Config c = byte_model(64);
-  const Params<double> p = test::random_params<double>(c, 8, 0.3);
-  const Probe probe = custom_probe("one two ", "one two");
+TEST_F(CustomProbe, ABudgetAblatesTheHeadsThatWriteMostAndSaysSo) {
   const ProbeResult all = run_probe(p, *tok, probe);
   EXPECT_EQ(all.limited, "");
   // The clean and control passes and one head's.

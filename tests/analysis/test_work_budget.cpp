@@ -12,19 +12,22 @@
 namespace cs::analysis {
 namespace {
 
-Config gpt2_small() {
+// A pre-LN model with MLPs of 4 d_model and learned positions, n_ctx 1024.
+Config model(int layers, int heads, int d_head, int d_vocab) {
   Config c;
-  c.n_layers = 12;
-  c.n_heads = 12;
-  c.d_model = 768;
-  c.d_head = 64;
+  c.n_layers = layers;
+  c.n_heads = heads;
+  c.d_head = d_head;
+  c.d_model = heads * d_head;
+  c.d_mlp = 4 * c.d_model;
   c.n_ctx = 1024;
-  c.d_vocab = 50257;
-  c.d_mlp = 3072;
+  c.d_vocab = d_vocab;
   c.normalization_type = Normalization::LN;
   c.positional_embedding_type = Positions::standard;
   return c;
 }
+
+Config gpt2_small() { return model(12, 12, 64, 50257); }
 
 TEST(WorkBudget, ForwardFlopsCountWeightsAttentionAndUnembedding) {
   const Config c = gpt2_small();
@@ -48,13 +51,7 @@ TEST(WorkBudget, HeadsThatFitGoByScoreAndCost) {
 IclPositions default_positions(int n_ctx) { return resolve_positions(n_ctx, IclOptions{}); }
 
 TEST(WorkBudget, AblationPlanCutsOnlyLargeModels) {
-  Config small = gpt2_small();
-  small.n_layers = 2;
-  small.n_heads = 8;
-  small.d_model = 128;
-  small.d_head = 16;
-  small.d_mlp = 512;
-  small.d_vocab = 4096;
+  const Config small = model(2, 8, 16, 4096);
   const AblationPlan ok = plan_ablation(small, default_positions(1024), 128, 1, kAnalysisFlops);
   EXPECT_EQ(ok.n_eval, 128);
   EXPECT_TRUE(ok.other_kind);
