@@ -602,7 +602,8 @@ struct Page {
               "<th class=\"l\">top heads (Δ answer loss)</th></tr>\n";
       for (const analysis::ProbeResult& p : r.results) {
         std::vector<std::pair<double, int>> order;
-        for (size_t i = 0; i < p.head_delta_loss.size(); ++i) order.emplace_back(p.head_delta_loss[i], int(i));
+        for (size_t i = 0; i < p.head_delta_loss.size(); ++i)  // NaN: not ablated (work budget)
+          if (!std::isnan(p.head_delta_loss[i])) order.emplace_back(p.head_delta_loss[i], int(i));
         std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
         std::string top;
         for (size_t i = 0; i < order.size() && i < 3; ++i)
