@@ -2,7 +2,7 @@
 // How much forward-pass work an analysis that runs the model many times may do (scores on
 // evaluation text, path terms, per-head ablations), and what it gives up when a model is too large
 // for that. The budgets lie far above what the small models of this project need, so their results
-// do not move; on a model of GPT-2 small's size (144 heads, 50,257 tokens) they keep `analyze` near
+// do not move; on a model of GPT-2 small's size (144 heads, 50,257 tokens) they keep `analyze` under
 // a minute on two cores. What an analysis gives up it says: a "limited" note in its JSON and its
 // printed table (docs/evaluators.md, "Large models").
 #include <cstdint>
