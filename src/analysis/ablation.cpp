@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <optional>
 
 #include "analysis/ablation_last_block.h"
@@ -20,6 +21,10 @@
 namespace cs::analysis {
 
 namespace detail {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
 
 WindowRows::WindowRows(const IclPositions& p) {
   for (int64_t i = p.early_window.first; i <= p.early_window.last; ++i) pos.push_back(i);
@@ -83,7 +88,8 @@ void add_window_means(const double* losses, int64_t c, const WindowRows& w, doub
   }
 }
 
-HeadAblationIcl IclSums::result(const Config& c, int64_t n_eval, AblationKind kind) const {
+HeadAblationIcl IclSums::result(const Config& c, int64_t n_eval, AblationKind kind,
+                                const std::vector<bool>& ablated) const {
   HeadAblationIcl r;
   r.n_layers = c.n_layers;
   r.n_heads = c.n_heads;
@@ -95,8 +101,9 @@ HeadAblationIcl IclSums::result(const Config& c, int64_t n_eval, AblationKind ki
   r.clean_icl = r.clean_late - r.clean_early;
   const size_t heads = size_t(1 + c.n_layers * c.n_heads);
   for (size_t v = 1; v < heads; ++v) {
-    r.early.push_back(early[v] / n);
-    r.late.push_back(late[v] / n);
+    const bool done = ablated.empty() || ablated[v - 1];
+    r.early.push_back(done ? early[v] / n : kNaN);
+    r.late.push_back(done ? late[v] / n : kNaN);
     r.icl.push_back(r.late.back() - r.early.back());
   }
   // Then, in models with MLPs, each layer's MLP zeroed, then each replaced by its mean.
@@ -280,7 +287,7 @@ template <class T>
 void variants_by_passes(const Params<T>& params, const Activations<T>& clean, Activations<T>& var,
                         bool frozen, const WindowRows& w, const std::vector<int32_t>& targets,
                         std::vector<T>& rows, std::vector<T>& logits, std::vector<double>& losses,
-                        IclSums& sums) {
+                        IclSums& sums, const std::vector<bool>& ablated) {
   const Config& c = params.cfg;
   const int last = c.attn_only() ? c.n_layers : c.n_layers - 1;
   auto pass_from = [&](int l, std::vector<HeadAblation> heads, std::vector<MlpAblation> mlps, int64_t variant) {
@@ -295,7 +302,9 @@ void variants_by_passes(const Params<T>& params, const Activations<T>& clean, Ac
     add_pass(params, var, w, targets, rows, logits, losses, sums, size_t(variant));
   };
   for (int l = 0; l < last; ++l)
-    for (int h = 0; h < c.n_heads; ++h) pass_from(l, {{l, h, HeadAblation::Kind::zero}}, {}, head_variant(c, l, h));
+    for (int h = 0; h < c.n_heads; ++h)
+      if (ablated.empty() || ablated[size_t(l * c.n_heads + h)])
+        pass_from(l, {{l, h, HeadAblation::Kind::zero}}, {}, head_variant(c, l, h));
   if (c.attn_only()) return;
   for (auto kind : {HeadAblation::Kind::zero, HeadAblation::Kind::mean})
     for (int l = 0; l < last; ++l) pass_from(l, {}, {{l, kind}}, mlp_variant(c, l, kind));
@@ -309,7 +318,7 @@ template <class T>
 void head_passes(const Params<T>& params, Activations<T>& clean, std::optional<Activations<T>>& var, bool frozen,
                  const WindowRows& w, const std::vector<int32_t>& inputs, const std::vector<int32_t>& targets,
                  std::vector<T>& stream, std::vector<T>& rows, std::vector<T>& logits, std::vector<double>& losses,
-                 IclSums& sums) {
+                 IclSums& sums, const std::vector<bool>& ablated) {
   const Config& c = params.cfg;
   const int L = c.n_layers, H = c.n_heads;
   const int64_t nb = clean.B;
@@ -323,6 +332,7 @@ void head_passes(const Params<T>& params, Activations<T>& clean, std::optional<A
   for (int l = 0; l < L; ++l)
     for (int h = 0; h < H; ++h) {
       const size_t variant = size_t(1 + l * H + h);
+      if (!ablated.empty() && !ablated[variant - 1]) continue;  // left out by the work budget
       if (frozen && l == L - 1) {
         at_rows.last_layer_head(h);
         add_rows(params, at_rows.rows, w, nb, targets, logits, losses, sums, variant);
@@ -350,8 +360,10 @@ void head_passes(const Params<T>& params, Activations<T>& clean, std::optional<A
 template <class T>
 HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int32_t>& windows,
                                  int64_t n_eval, int64_t width, const IclPositions& positions,
-                                 AblationKind kind, int batch) {
+                                 AblationKind kind, int batch, const std::vector<bool>& ablated) {
   const Config& c = params.cfg;
+  CS_CHECK(ablated.empty() || int64_t(ablated.size()) == int64_t(c.n_layers) * c.n_heads,
+           "ablation head mask holds " << ablated.size() << " entries, expected one per head");
   check_eval_windows(c, windows, n_eval, width, positions);
   CS_CHECK(batch >= 1, "ablation batch must be at least 1, got " << batch);
   const WindowRows w(positions);
@@ -383,12 +395,12 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
         if (!c.attn_only() || c.biases) {
           if (!var) var.emplace(c, nb, w.seq_len);
           var->set_tokens(inputs.data());
-          variants_by_passes(params, *clean, *var, frozen, w, targets, rows, logits, losses, sums);
+          variants_by_passes(params, *clean, *var, frozen, w, targets, rows, logits, losses, sums, ablated);
 #pragma omp critical(cs_ablation_sums)
           total.merge(sums);
           continue;
         }
-        head_passes(params, *clean, var, frozen, w, inputs, targets, stream, rows, logits, losses, sums);
+        head_passes(params, *clean, var, frozen, w, inputs, targets, stream, rows, logits, losses, sums, ablated);
 #pragma omp critical(cs_ablation_sums)
         total.merge(sums);
       } catch (...) {
@@ -397,14 +409,14 @@ HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int3
     }
   }
   error.rethrow();
-  return total.result(c, n_eval, kind);
+  return total.result(c, n_eval, kind, ablated);
 }
 
 IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
                                     const std::function<Params<float>(int64_t)>& load,
                                     const std::vector<int32_t>& windows, int64_t n_eval,
                                     int64_t width, const IclPositions& positions,
-                                    AblationKind kind, int batch) {
+                                    AblationKind kind, int batch, const std::vector<bool>& ablated) {
   CS_CHECK(n_snapshots >= 1, "no snapshots to ablate");
   const Params<float> first = load(0);
   const Config c = first.cfg;
@@ -420,7 +432,7 @@ IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
   for_each_snapshot(n_snapshots, load, first, [&](int64_t i, const Params<float>& p) {
     out.snapshots[size_t(i)] =
         linear ? ablate_heads_icl_linear(p, windows, n_eval, width, positions, batch)
-               : ablate_heads_icl(p, windows, n_eval, width, positions, kind, batch);
+               : ablate_heads_icl(p, windows, n_eval, width, positions, kind, batch, ablated);
   });
   for (const HeadAblationIcl& s : out.snapshots) {
     out.clean_icl.push_back(s.clean_icl);
@@ -436,9 +448,10 @@ IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
 
 template HeadAblationIcl ablate_heads_icl<float>(const Params<float>&, const std::vector<int32_t>&,
                                                  int64_t, int64_t, const IclPositions&,
-                                                 AblationKind, int);
+                                                 AblationKind, int, const std::vector<bool>&);
 template HeadAblationIcl ablate_heads_icl<double>(const Params<double>&,
                                                   const std::vector<int32_t>&, int64_t, int64_t,
-                                                  const IclPositions&, AblationKind, int);
+                                                  const IclPositions&, AblationKind, int,
+                                                  const std::vector<bool>&);
 
 }  // namespace cs::analysis

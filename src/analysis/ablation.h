@@ -39,10 +39,12 @@ struct HeadAblationIcl {
 // Only positions up to late_window.last go through the model, and only window rows get logits.
 
 // Reference path: one forward pass with interventions per head (any model, either kind).
+// `ablated` (one entry per head, layer-major; empty: all) leaves the heads it excludes out: their
+// losses and ICL scores are NaN.
 template <class T>
 HeadAblationIcl ablate_heads_icl(const Params<T>& params, const std::vector<int32_t>& windows,
                                  int64_t n_eval, int64_t width, const IclPositions& positions,
-                                 AblationKind kind, int batch = 8);
+                                 AblationKind kind, int batch = 8, const std::vector<bool>& ablated = {});
 
 // Fast path for pattern-preserving ablation of models without normalization: with frozen
 // patterns the model is linear in each head's result, so one clean pass gives every head's
@@ -72,6 +74,6 @@ IclAblationSweep icl_ablation_sweep(int64_t n_snapshots,
                                     const std::function<Params<float>(int64_t)>& load,
                                     const std::vector<int32_t>& windows, int64_t n_eval,
                                     int64_t width, const IclPositions& positions,
-                                    AblationKind kind, int batch = 8);
+                                    AblationKind kind, int batch = 8, const std::vector<bool>& ablated = {});
 
 }  // namespace cs::analysis

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "analysis/ablation_budget.h"
 #include "analysis/circuits.h"
 #include "analysis/evaluators.h"
 #include "analysis/run_inputs.h"
@@ -132,19 +133,29 @@ AblationReport ablate(const run::RunDir& run, const AblationOptions& o) {
   AblationReport r;
   r.kind = o.kind;
   r.positions = icl_positions(run);
-  r.n_eval = eval.n;
   SnapshotSeries series(run, o.steps);
   const auto t0 = std::chrono::steady_clock::now();
+  // The linear path costs about one clean pass: only the reference path is planned.
+  AblationPlan plan;
+  plan.n_eval = eval.n;
+  if (!linear_path_applies(cfg, o.kind)) plan = plan_ablation(cfg, r.positions, eval.n, series.size(), o.max_flops);
+  eval = eval.head(plan.n_eval);
+  r.n_eval = eval.n;
+  std::vector<bool> heads;
+  if (plan.rank_heads)
+    heads = heads_within(cfg, r.positions, prefix_matching(series.load(series.size() - 1), run), series.size(),
+                         o.max_flops, plan.limited);
+  if (!plan.limited.empty()) r.limited = "work budget: " + plan.limited;
   r.sweep = icl_ablation_sweep(series.size(), series.loader(), eval.tokens, eval.n, eval.width, r.positions,
-                               o.kind, o.batch);
+                               o.kind, o.batch, heads);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.steps = series.steps;
   r.tokens = series.tokens;
-  if (series.size() == 1) {
+  if (series.size() == 1 && plan.other_kind) {
     const Params<float> last = series.load(0);
     const AblationKind other =
         o.kind == AblationKind::full ? AblationKind::pattern_preserving : AblationKind::full;
-    r.other = ablate_heads_icl(last, eval.tokens, eval.n, eval.width, r.positions, other, o.batch);
+    r.other = ablate_heads_icl(last, eval.tokens, eval.n, eval.width, r.positions, other, o.batch, heads);
   }
   return r;
 }
@@ -191,6 +202,7 @@ nlohmann::ordered_json AblationReport::to_json() const {
                       "[snapshot, zero|mean, layer]";
   }
   if (!prefix_matching_last.empty()) j["prefix_matching_last"] = prefix_matching_last;
+  if (!limited.empty()) j["limited"] = limited;
   j["last_snapshot"] = {{"step", steps.back()},
                         {"clean_icl", sweep.snapshots.back().clean_icl},
                         {"heads", head_rows(sweep.snapshots.back(), other ? &*other : nullptr)}};

@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "analysis/ablation.h"
 #include "analysis/icl.h"
+#include "analysis/work_budget.h"
 #include "run/run_dir.h"
 
 namespace cs::analysis {
@@ -19,6 +21,7 @@ struct AblationOptions {
   std::vector<int64_t> steps;  // snapshots to ablate at; empty: every snapshot
   int batch = 8;
   int64_t max_sequences = 0;   // the first N evaluation sequences; 0: all
+  double max_flops = kAnalysisFlops;  // beyond it: less work, said in `limited` (ablation_budget.h)
 };
 
 struct AblationReport {
@@ -31,6 +34,7 @@ struct AblationReport {
   std::optional<HeadAblationIcl> other;
   // Prefix matching of every head at the last snapshot (colours the picture); may be empty.
   std::vector<double> prefix_matching_last;
+  std::string limited;  // what the work budget cut; empty when nothing
   double seconds = 0;
 
   int64_t n_snapshots() const { return int64_t(steps.size()); }

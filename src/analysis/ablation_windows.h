@@ -41,8 +41,10 @@ struct IclSums {
   std::vector<double> early, late;
   explicit IclSums(int64_t variants = 0) : early(size_t(variants), 0.0), late(size_t(variants), 0.0) {}
   void merge(const IclSums& o);
-  // Means over n_eval sequences: the clean ICL and every head's, as the ablation result.
-  HeadAblationIcl result(const Config& c, int64_t n_eval, AblationKind kind) const;
+  // Means over n_eval sequences: the clean ICL and every head's, as the ablation result. Heads
+  // outside a non-empty `ablated` mask were not ablated: NaN.
+  HeadAblationIcl result(const Config& c, int64_t n_eval, AblationKind kind,
+                         const std::vector<bool>& ablated = {}) const;
 };
 
 }  // namespace cs::analysis::detail

@@ -107,39 +107,66 @@ Mat k_composition_core(const HeadWeights& h1, const HeadWeights& h2, const Vocab
   return (h1.W_O * h2.W_K).transpose() * ((h1.W_V.transpose() * g.G_E) * h2.W_Q);
 }
 
+namespace {
+
+// Every head's W_Q, W_K and W_V of one layer side by side, [D, 3 H K] (all W_Q, then all W_K, then
+// all W_V), and its W_Q alone [D, H K]: one product with an earlier head's W_O, or its W_V^T G_E,
+// then gives that head's X = B1 A2 with every later head, for all three kinds at once.
+struct LaterLayer {
+  Mat qkv, q;
+  LaterLayer(const std::vector<HeadWeights>& w, int64_t H, int64_t D, int64_t K) : qkv(D, 3 * H * K), q(D, H * K) {
+    for (int64_t h = 0; h < H; ++h) {
+      qkv.middleCols(h * K, K) = w[size_t(h)].W_Q;
+      qkv.middleCols((H + h) * K, K) = w[size_t(h)].W_K;
+      qkv.middleCols((2 * H + h) * K, K) = w[size_t(h)].W_V;
+    }
+    q = qkv.leftCols(H * K);
+  }
+};
+
+}  // namespace
+
 template <class T>
 std::vector<CompositionPair> composition_scores(const Params<T>& p, const VocabGrams& g) {
   const Config& c = p.cfg;
   CS_CHECK(c.n_layers >= 2, "composition needs 2+ layers; this model has " << c.n_layers);
+  const int64_t H = c.n_heads, K = c.d_head;
   std::vector<std::vector<HeadWeights>> w(size_t(c.n_layers));
   std::vector<std::vector<HeadSides>> sides(size_t(c.n_layers));
   std::vector<std::vector<Mat>> VtG(size_t(c.n_layers));  // W_V^T G_E, for the K-term cores
-  for (int l = 0; l < c.n_layers; ++l)
+  std::vector<LaterLayer> later;
+  for (int l = 0; l < c.n_layers; ++l) {
     for (int h = 0; h < c.n_heads; ++h) {
       w[l].push_back(head_weights(p, l, h));
       sides[l].emplace_back(w[l].back());
       VtG[l].push_back(w[l].back().W_V.transpose() * g.G_E);
     }
+    later.emplace_back(w[l], H, c.d_model, K);
+  }
   std::vector<CompositionPair> out;
-  const size_t H = size_t(c.n_heads);
   for (int l1 = 0; l1 < c.n_layers; ++l1)
     for (int l2 = l1 + 1; l2 < c.n_layers; ++l2) {
       CompositionPair pr;
       pr.l1 = l1;
       pr.l2 = l2;
       for (auto* m : {&pr.q, &pr.k, &pr.v, &pr.k_term_score})
-        m->assign(H, std::vector<double>(H, 0.0));
+        m->assign(size_t(H), std::vector<double>(size_t(H), 0.0));
       FirstError error;
-#pragma omp parallel for collapse(2) schedule(dynamic, 1)
-      for (size_t h1 = 0; h1 < H; ++h1)
-        for (size_t h2 = 0; h2 < H; ++h2) try {
-          const HeadSides &a = sides[l1][h1], &b = sides[l2][h2];
-          pr.q[h1][h2] = score(a.ov, b.qk);
-          pr.k[h1][h2] = score(a.ov, b.qk_t);
-          pr.v[h1][h2] = score(a.ov, b.ov);
-          const Mat core =
-              (w[l1][h1].W_O * w[l2][h2].W_K).transpose() * (VtG[l1][h1] * w[l2][h2].W_Q);
-          pr.k_term_score[h1][h2] = copying_score(sorted_eigenvalues(core));
+#pragma omp parallel for schedule(dynamic, 1)
+      for (int64_t h1 = 0; h1 < H; ++h1) try {
+          const Mat X = w[l1][size_t(h1)].W_O * later[size_t(l2)].qkv;  // [K, 3 H K]
+          const Mat VGQ = VtG[l1][size_t(h1)] * later[size_t(l2)].q;  // [K, H K]
+          const Side& a = sides[l1][size_t(h1)].ov;
+          for (int64_t h2 = 0; h2 < H; ++h2) {
+            const HeadSides& b = sides[l2][size_t(h2)];
+            const Mat Xq = X.middleCols(h2 * K, K), Xk = X.middleCols((H + h2) * K, K),
+                      Xv = X.middleCols((2 * H + h2) * K, K);
+            pr.q[size_t(h1)][size_t(h2)] = score_from_grams(a.GA, a.GB, Xq, b.qk.GA, b.qk.GB);
+            pr.k[size_t(h1)][size_t(h2)] = score_from_grams(a.GA, a.GB, Xk, b.qk_t.GA, b.qk_t.GB);
+            pr.v[size_t(h1)][size_t(h2)] = score_from_grams(a.GA, a.GB, Xv, b.ov.GA, b.ov.GB);
+            const Mat core = Xk.transpose() * VGQ.middleCols(h2 * K, K);
+            pr.k_term_score[size_t(h1)][size_t(h2)] = copying_score(sorted_eigenvalues(core));
+          }
         } catch (...) {
           error.capture();
         }

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "analysis/snapshot_sweep.h"
+#include "analysis/work_budget.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "model/forward.h"
@@ -64,25 +65,40 @@ struct TextShape {
   int64_t rows = 0, len = 0;
 };
 
-TextShape text_shape(const std::vector<int32_t>& text, int64_t n_text, int64_t text_len, int n_ctx,
-                     int wanted) {
+TextShape text_shape(const std::vector<int32_t>& text, int64_t n_text, int64_t text_len, const Config& c,
+                     int wanted, double max_flops = INFINITY, std::string* limited = nullptr) {
   CS_CHECK(n_text >= 1 && text_len >= 2,
            "the previous-token score needs evaluation text of at least 2 tokens, got "
                << n_text << " sequences of " << text_len);
   CS_CHECK(int64_t(text.size()) == n_text * text_len,
            "evaluation text holds " << text.size() << " tokens, expected " << n_text << " x "
                                     << text_len);
-  return {std::min<int64_t>(n_text, wanted), std::min<int64_t>(text_len, n_ctx)};
+  const TextShape full{std::min<int64_t>(n_text, wanted), std::min<int64_t>(text_len, c.n_ctx)};
+  // Within the budget: fewer rows first (two at least, which the positional score compares),
+  // then the first half of the positions, and again.
+  TextShape s = full;
+  auto cost = [&] { return double(s.rows * s.len) * forward_flops_per_token(c, s.len); };
+  while (cost() > max_flops && s.rows > std::min<int64_t>(2, full.rows)) --s.rows;
+  while (cost() > max_flops && s.len > 2) s.len /= 2;
+  if (limited && (s.rows < full.rows || s.len < full.len))
+    *limited = "work budget: text scores on " + count_of(s.rows, full.rows, "evaluation sequences") +
+               ", " + count_of(s.len, full.len, "positions");
+  return s;
 }
 
 // Previous-token and positional sums over the text, in batches of `batch` sequences.
 template <class T>
 void score_text(const Params<T>& params, const std::vector<int32_t>& text, int64_t n_text,
                 int64_t text_len, int wanted, int batch, std::vector<double>* previous,
-                std::vector<double>* positional, int64_t* rows_used) {
+                std::vector<double>* positional, TextShape* used, double max_flops = INFINITY,
+                std::string* limited = nullptr) {
   const Config& c = params.cfg;
-  const TextShape s = text_shape(text, n_text, text_len, c.n_ctx, wanted);
-  const int64_t L = c.n_layers, H = c.n_heads, Bmax = std::min<int64_t>(batch, s.rows);
+  const TextShape s = text_shape(text, n_text, text_len, c, wanted, max_flops, limited);
+  // Large models: as many sequences at a time as kAnalysisBytes of cache hold, but two at least,
+  // the pair the positional score compares.
+  const int64_t fit = int64_t(kAnalysisBytes / (double(s.len) * activation_bytes_per_token(c, s.len)));
+  const int64_t L = c.n_layers, H = c.n_heads,
+                Bmax = std::max<int64_t>(std::min<int64_t>({2, batch, s.rows}), std::min<int64_t>({batch, s.rows, fit}));
   const std::vector<int32_t> inputs = text_inputs(text, n_text, text_len, s.rows, s.len);
   std::vector<double> prev_sum(size_t(L * H), 0.0), pos_sum(size_t(L * H), 0.0);
   int64_t pos_count = 0;
@@ -111,7 +127,7 @@ void score_text(const Params<T>& params, const std::vector<int32_t>& text, int64
       for (size_t i = 0; i < positional->size(); ++i)
         (*positional)[i] = 1.0 - pos_sum[i] / double(pos_count);
   }
-  if (rows_used) *rows_used = s.rows;
+  if (used) *used = s;
 }
 
 // Copying ratio of every head on the copying sequences: the head's result is read through W_U
@@ -309,6 +325,7 @@ nlohmann::ordered_json HeadEvaluation::parameters_json() const {
   j["token_pool"] = pool_rule.empty() ? "given by the caller" : pool_rule;
   j["text_sequences"] = text_sequences_used;
   j["text_length"] = text_length;
+  if (!limited.empty()) j["limited"] = limited;
   j["prefix_matching"] =
       "BOS + n_repeats copies of n_tokens distinct pool tokens; for each token of copies 2.., the "
       "total attention to the positions right after its earlier copies; mean over tokens and "
@@ -371,9 +388,11 @@ HeadEvaluation evaluate_heads(const Params<T>& params, const std::vector<int32_t
   score_copying(params, seqs, copy_opts.n_sequences, e.copying_tokens, e.copying_r);
   for (double r : e.copying_r) e.copying_scaled.push_back(4.0 * r - 1.0);
 
+  TextShape used;
   score_text(params, text, n_text, text_len, options.text_sequences, options.text_batch,
-             &e.previous_token, &e.positional, &e.text_sequences_used);
-  e.text_length = std::min<int64_t>(text_len, c.n_ctx);
+             &e.previous_token, &e.positional, &used, options.max_text_flops, &e.limited);
+  e.text_sequences_used = used.rows;
+  e.text_length = used.len;
   return e;
 }
 
@@ -416,7 +435,7 @@ HeadsOverTraining heads_over_training(int64_t n_snapshots,
   const Config c = first.cfg;
   check_pool_ids(pool, c.d_vocab);
   const RepeatedTokens rep = repeated_token_windows(pool, bos_id, c.n_ctx, options);
-  const TextShape s = text_shape(text, n_text, text_len, c.n_ctx, options.text_sequences);
+  const TextShape s = text_shape(text, n_text, text_len, c, options.text_sequences);
   const std::vector<int32_t> inputs = text_inputs(text, n_text, text_len, s.rows, s.len);
   const int64_t LH = int64_t(c.n_layers) * c.n_heads;
   HeadsOverTraining out;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/work_budget.h"
 #include "model/params.h"
 
 namespace cs::analysis {
@@ -24,6 +25,8 @@ struct EvaluatorOptions {
   uint64_t seed = 0;
   int text_sequences = 32;  // evaluation-text sequences for the previous-token and positional scores
   int text_batch = 8;       // of those, how many go through the model at once (bounds memory)
+  // Work of those text passes; beyond it fewer sequences, then fewer positions (work_budget.h).
+  double max_text_flops = kAnalysisFlops;
 };
 
 // The token pool of docs/evaluators.md, drawn from training-split counts [d_vocab]. Byte
@@ -105,6 +108,7 @@ struct HeadEvaluation {
   std::string pool_rule;           // set by the caller: how the pool was drawn
   int64_t text_sequences_used = 0;
   int64_t text_length = 0;
+  std::string limited;             // what the work budget cut, empty when nothing
 
   double at(const std::vector<double>& v, int layer, int head) const {
     return v[size_t(layer) * size_t(n_heads) + size_t(head)];

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -209,8 +210,8 @@ double frozen_pass(const Params<T>& params, const Activations<T>& clean, Activat
 template <class T>
 class Expansion {
  public:
-  Expansion(const Params<T>& p, bool virtual_pairs, bool terms)
-      : params(p), c(p.cfg), L(c.n_layers), H(c.n_heads), D(c.d_model), K(c.d_head),
+  Expansion(const Params<T>& p, bool virtual_pairs, bool terms, std::vector<bool> heads)
+      : heads(std::move(heads)), params(p), c(p.cfg), L(c.n_layers), H(c.n_heads), D(c.d_model), K(c.d_head),
         V(c.d_vocab), W_U(p["unembed.W_U"]), linear(!c.normalized() && c.attn_only() && !c.biases),
         pairs(virtual_pairs && L >= 2 && linear),
         direct_by_token(L >= 1 && c.positional_embedding_type != Positions::standard && c.attn_only()) {
@@ -295,6 +296,7 @@ class Expansion {
   void ablate_each_head(Batch<T>& b) {
     for (int l = 0; l < L; ++l)
       for (int h = 0; h < H; ++h) {
+        if (!heads.empty() && !heads[size_t(l * H + h)]) continue;
         sums.head_all[size_t(l * H + h)].add(zeroed_head_loss(b, l, h, -1), b.rows);
         sums.head_term[size_t(l * H + h)].add(zeroed_head_loss(b, l, h, 1), b.rows);
       }
@@ -411,6 +413,7 @@ class Expansion {
     return variant_mean_losses(pair, W_U, D, V, b.targets(), b.rows);
   }
 
+  const std::vector<bool> heads;
   const Params<T>& params;
   const Config& c;
   const int L, H;
@@ -431,9 +434,13 @@ void summarize(const ExpansionLosses& s, const LossSum& clean, bool pairs, PathE
   pe.term_sequences = s.order1_terms.rows / pe.seq;
   pe.clean_loss = clean.mean();
   for (const LossSum& o : s.order) pe.loss_by_order.push_back(o.mean());
+  // A head left out (PathExpansionOptions::heads) summed no rows: NaN.
+  auto minus = [](const LossSum& a, const LossSum& b) {
+    return a.rows ? a.mean() - b.mean() : std::numeric_limits<double>::quiet_NaN();
+  };
   for (int i = 0; i < L * H; ++i) {
-    pe.head_term.push_back(s.head_term[size_t(i)].mean() - s.order1_terms.mean());
-    pe.head_all_terms.push_back(s.head_all[size_t(i)].mean() - s.full_terms.mean());
+    pe.head_term.push_back(minus(s.head_term[size_t(i)], s.order1_terms));
+    pe.head_all_terms.push_back(minus(s.head_all[size_t(i)], s.full_terms));
   }
   for (size_t l = 0; l < s.mlp_term.size(); ++l) {
     pe.mlp_term.push_back(s.mlp_term[l].mean() - s.order0_terms.mean());
@@ -467,7 +474,9 @@ PathExpansion path_expansion(const Params<T>& params, const std::vector<int32_t>
   pe.term_sequences = o.term_sequences < 0 ? n_seq : std::min(o.term_sequences, n_seq);
   pe.virtual_heads_note = virtual_heads_note(c, o.virtual_pairs);
 
-  Expansion<T> x(params, o.virtual_pairs, pe.term_sequences > 0);
+  CS_CHECK(o.heads.empty() || int64_t(o.heads.size()) == int64_t(c.n_layers) * c.n_heads,
+           "path expansion head mask holds " << o.heads.size() << " entries, expected one per head");
+  Expansion<T> x(params, o.virtual_pairs, pe.term_sequences > 0, o.heads);
   x.direct_path(windows, n_seq, seq);
   LossSum clean;
   for (int64_t b0 = 0; b0 < n_seq; b0 += o.batch) {

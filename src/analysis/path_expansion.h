@@ -19,6 +19,10 @@ struct PathExpansionOptions {
   int batch = 8;               // sequences per forward pass (bounds memory: patterns are B H T^2)
   int64_t term_sequences = -1;  // sequences for the per-term importances; -1: all of them
   bool virtual_pairs = true;
+  // Models whose terms are not additive (normalized, MLPs, biases), where each head costs two
+  // passes: the heads (one entry each, layer-major) that get importances; empty: all. The others'
+  // importances are NaN.
+  std::vector<bool> heads;
 };
 
 struct VirtualHeadTerm {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/path_expansion.h"
+#include "analysis/work_budget.h"
 #include "run/run_dir.h"
 
 namespace cs::analysis {
@@ -13,12 +14,14 @@ struct PathsOptions {
   int64_t term_sequences = 8;  // of those, how many give the per-term importances
   bool virtual_heads = true;
   int batch = 8;
+  double max_flops = kAnalysisFlops;  // beyond it: less work, said in PathsReport::limited
 };
 
 struct PathsReport {
   run::SnapshotInfo snapshot;
   PathExpansion expansion;
   double seconds = 0;
+  std::string limited;  // what the work budget cut; empty when nothing
   nlohmann::ordered_json to_json() const;
 };
 

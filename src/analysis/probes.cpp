@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "analysis/work_budget.h"
 #include "core/error.h"
 #include "model/forward.h"
 
@@ -125,6 +126,24 @@ double choice_accuracy(const Probe& probe, const EncodedProbe& e, const Activati
   return total ? double(right) / double(total) : kNaN;
 }
 
+// Every head when its passes (and the clean and control passes) fit max_flops; otherwise those
+// that write most at the rows predicting the answer, as many as fit.
+template <class T>
+std::vector<bool> heads_to_ablate(const Params<T>& params, const Activations<T>& clean, const EncodedProbe& e,
+                                  double max_flops, std::string& limited) {
+  const Config& c = params.cfg;
+  const int64_t n = int64_t(c.n_layers) * c.n_heads, positions = clean.Tn;
+  const double pass = double(positions) * forward_flops_per_token(c, positions);
+  if (double(n + 2) * pass <= max_flops) return std::vector<bool>(size_t(n), true);
+  std::vector<int64_t> rows;
+  for (int64_t p : e.answer_positions) rows.push_back(p - 1);
+  const std::vector<bool> keep =
+      heads_that_fit(head_writes(params, clean, rows), std::vector<double>(size_t(n), pass), max_flops - 2 * pass);
+  limited = "work budget: ablated " + count_of(std::count(keep.begin(), keep.end(), true), n, "heads") +
+            " (those writing most at the answer rows; the others null)";
+  return keep;
+}
+
 }  // namespace
 
 std::vector<Probe> builtin_probes() { return {repeated_paragraph(), translation(), xor_task()}; }
@@ -177,7 +196,8 @@ EncodedProbe encode_probe(const std::vector<ProbeSegment>& segments, const data:
 }
 
 template <class T>
-ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const Probe& probe) {
+ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const Probe& probe,
+                      double max_flops) {
   const Config& c = params.cfg;
   const EncodedProbe e = encode_probe(probe.prompt, tok, c.n_ctx, c.d_vocab, probe.name);
   ProbeResult r;
@@ -198,12 +218,17 @@ ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const
     const EncodedProbe ce = encode_probe(probe.control, tok, c.n_ctx, c.d_vocab, probe.name + " (control)");
     r.control_loss = mean_at(run(params, ce, false).loss, ce.answer_positions);
   }
+  const std::vector<bool> heads = heads_to_ablate(params, clean, e, max_flops, r.limited);
   Interventions<T> iv;
   iv.freeze_patterns = &clean;
   Activations<T> var(c, 1, int64_t(e.tokens.size()) - 1);
   var.set_windows(e.tokens.data());
   for (int l = 0; l < c.n_layers; ++l)
     for (int h = 0; h < c.n_heads; ++h) {
+      if (!heads[size_t(l * c.n_heads + h)]) {
+        r.head_delta_loss.push_back(kNaN);
+        continue;
+      }
       iv.ablate = {{l, h, HeadAblation::Kind::zero}};
       forward(params, var, &iv);
       r.head_delta_loss.push_back(mean_at(var.loss, e.answer_positions) - r.answer_loss);
@@ -212,8 +237,9 @@ ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const
 }
 
 std::vector<size_t> ProbeResult::heads_by_importance() const {
-  std::vector<size_t> order(head_delta_loss.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<size_t> order;  // the heads ablated: one the work budget left out has a NaN delta
+  for (size_t i = 0; i < head_delta_loss.size(); ++i)
+    if (!std::isnan(head_delta_loss[i])) order.push_back(i);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return head_delta_loss[a] > head_delta_loss[b]; });
   return order;
@@ -242,15 +268,16 @@ nlohmann::ordered_json ProbeResult::to_json() const {
   nlohmann::ordered_json grid = nlohmann::ordered_json::array();
   for (int l = 0; l < n_layers; ++l) {
     nlohmann::ordered_json row = nlohmann::ordered_json::array();
-    for (int h = 0; h < n_heads; ++h) row.push_back(head_delta_loss[size_t(l * n_heads + h)]);
+    for (int h = 0; h < n_heads; ++h) row.push_back(num(head_delta_loss[size_t(l * n_heads + h)]));
     grid.push_back(row);
   }
   j["head_delta_loss"] = grid;
   j["answer_tokens"] = answer_pieces;
+  if (!limited.empty()) j["limited"] = limited;
   return j;
 }
 
-template ProbeResult run_probe<float>(const Params<float>&, const data::Tokenizer&, const Probe&);
-template ProbeResult run_probe<double>(const Params<double>&, const data::Tokenizer&, const Probe&);
+template ProbeResult run_probe<float>(const Params<float>&, const data::Tokenizer&, const Probe&, double);
+template ProbeResult run_probe<double>(const Params<double>&, const data::Tokenizer&, const Probe&, double);
 
 }  // namespace cs::analysis

@@ -4,6 +4,7 @@
 // a made-up XOR task learned from examples in the context. For each: the model's loss on the
 // answer tokens, a control (the same answer with less help from the context), and which heads
 // carry the answer (the loss change when each head is ablated with patterns preserved).
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -55,13 +56,17 @@ struct ProbeResult {
   double accuracy = 0;      // NaN without choices
   int n_layers = 0, n_heads = 0;
   std::vector<double> head_delta_loss;  // [L * H]: answer loss with the head ablated - answer_loss
+  std::string limited;                  // what the work budget cut (NaN deltas), empty when nothing
   std::vector<std::string> answer_pieces;
   // Indices into head_delta_loss (layer * n_heads + head), the largest Δ answer loss first.
   std::vector<size_t> heads_by_importance() const;
   nlohmann::ordered_json to_json() const;
 };
 
+// Beyond max_flops of forward passes (work_budget.h), only the heads that write most at the answer
+// rows that fit are ablated; the others' deltas are NaN.
 template <class T>
-ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const Probe& probe);
+ProbeResult run_probe(const Params<T>& params, const data::Tokenizer& tok, const Probe& probe,
+                      double max_flops = INFINITY);
 
 }  // namespace cs::analysis

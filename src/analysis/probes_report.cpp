@@ -20,7 +20,7 @@ ProbesReport probes(const run::Snapshot& snapshot, const data::Tokenizer& tok, c
   r.tokenizer = tok.kind();
   for (const Probe& p : chosen) {
     try {
-      r.results.push_back(run_probe(snapshot.params, tok, p));
+      r.results.push_back(run_probe(snapshot.params, tok, p, request.max_flops / double(chosen.size())));
     } catch (const Error& e) {
       if (!all) throw;
       r.skipped.push_back({p.name, e.what()});

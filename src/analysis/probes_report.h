@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analysis/probes.h"
+#include "analysis/work_budget.h"
 #include "run/run_dir.h"
 
 namespace cs::analysis {
@@ -13,6 +14,7 @@ namespace cs::analysis {
 struct ProbesRequest {
   std::vector<std::string> names;  // built-in probes to run; none: every one that fits the model
   std::string context, answer;     // a custom probe, when answer is given
+  double max_flops = kAnalysisFlops;  // forward-pass work of all probes together (work_budget.h)
 };
 
 struct ProbesReport {

@@ -20,6 +20,11 @@ std::string cell(double v, const char* fmt, int width) {
   return std::string(size_t(std::max(0, width - chars)), ' ') + text;
 }
 
+// What an analysis left out to stay within its work budget (analysis/work_budget.h).
+void print_limited(const std::string& limited) {
+  if (!limited.empty()) std::printf("limited: %s\n", limited.c_str());
+}
+
 }  // namespace
 
 int default_threads() { return int(std::max(1u, std::thread::hardware_concurrency())); }
@@ -40,6 +45,7 @@ void print(const analysis::HeadsReport& r) {
                   cell(sc.copying_r, "%.3f", 6).c_str(), cell(s.ov_copying_score, "%+.2f", 5).c_str(),
                   cell(s.qk_copying_score, "%+.2f", 5).c_str(), names.c_str());
     }
+  print_limited(e.limited);
   std::printf("-> %s (%.1f s)\n", file_name(File::heads).c_str(), r.seconds);
 }
 
@@ -100,6 +106,7 @@ void print(const analysis::PathsReport& r) {
     std::printf("MLP %zu  %+.4f   %+.4f  (its frozen output's own path; with every head that reads it)\n", l,
                 pe.mlp_term[l], pe.mlp_all_terms[l]);
   if (!pe.virtual_heads_note.empty()) std::printf("virtual heads: %s\n", pe.virtual_heads_note.c_str());
+  print_limited(r.limited);
   std::printf("-> %s (%.1f s)\n", file_name(File::paths).c_str(), r.seconds);
 }
 
@@ -117,6 +124,7 @@ void print(const analysis::AblationReport& r) {
     for (int l = 0; l < L; ++l)
       std::printf("MLP %d  %+.3f (zero)  %+.3f (mean)\n", l, last.mlp_delta_icl(HeadAblation::Kind::zero)[size_t(l)],
                   last.mlp_delta_icl(HeadAblation::Kind::mean)[size_t(l)]);
+  print_limited(r.limited);
   std::printf("-> %s, %s, %s.{svg,png}\n", file_name(File::ablation_icl).c_str(),
               file_name(File::ablation_icl_array).c_str(), file_name(File::ablation_icl_picture).c_str());
 }
@@ -133,6 +141,7 @@ void print(const analysis::ProbesReport& r) {
                     p.head_delta_loss[order[i]]);
     std::printf("%-20s %s      %s  %s  %s\n", p.name.c_str(), cell(p.answer_loss, "%.3f", 7).c_str(),
                 cell(p.control_loss, "%.3f", 7).c_str(), cell(p.accuracy, "%.3f", 8).c_str(), top.c_str());
+    if (!p.limited.empty()) std::printf("%-20s limited: %s\n", p.name.c_str(), p.limited.c_str());
   }
   std::printf("-> %s\n", file_name(File::probes).c_str());
 }

@@ -112,10 +112,12 @@ Figure ablation_over_training_figure(const analysis::IclAblationSweep& sweep,
   // Legend entries for the heads that matter most at the end: the three largest |ΔICL|.
   std::vector<int64_t> order(static_cast<size_t>(LH));
   for (int64_t i = 0; i < LH; ++i) order[size_t(i)] = i;
-  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-    return std::abs(sweep.delta_icl[size_t((S - 1) * LH + x)]) >
-           std::abs(sweep.delta_icl[size_t((S - 1) * LH + y)]);
-  });
+  // A head the work budget left out has NaN: it comes last.
+  auto size = [&](int64_t i) {
+    const double d = std::abs(sweep.delta_icl[size_t((S - 1) * LH + i)]);
+    return std::isnan(d) ? -1.0 : d;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return size(x) > size(y); });
   std::vector<bool> named(static_cast<size_t>(LH), false);
   for (size_t k = 0; k < order.size() && k < 3; ++k) named[size_t(order[k])] = true;
   // Low scores first so the red lines end up on top.

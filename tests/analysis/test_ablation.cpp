@@ -170,6 +170,28 @@ INSTANTIATE_TEST_SUITE_P(Normalizations, InterventionPath,
                          ::testing::Values(Normalization::none, Normalization::LN),
                          [](const auto& info) { return to_string(info.param) == "null" ? std::string("none") : to_string(info.param); });
 
+TEST(Ablation, AHeadMaskLeavesTheOtherHeadsNaNAndTheRestUnchanged) {
+  set_num_threads(1);
+  for (const bool mlp : {false, true}) {
+    Config c = model_config(3, Positions::shortformer, Normalization::LN);
+    if (mlp) c.d_mlp = 12;
+    const Params<double> p = test::random_params<double>(c, 5);
+    const std::vector<int32_t> windows = test::random_windows(N, W - 1, c.d_vocab, 4);
+    for (AblationKind kind : {AblationKind::pattern_preserving, AblationKind::full}) {
+      const HeadAblationIcl all = ablate_heads_icl(p, windows, N, W, positions(), kind, 2);
+      std::vector<bool> mask(9, false);
+      mask[1] = mask[4] = mask[8] = true;  // one head in each layer
+      const HeadAblationIcl some = ablate_heads_icl(p, windows, N, W, positions(), kind, 2, mask);
+      EXPECT_EQ(some.clean_icl, all.clean_icl);
+      for (size_t i = 0; i < mask.size(); ++i) {
+        if (mask[i]) EXPECT_NEAR(some.icl[i], all.icl[i], 1e-12) << "head " << i;
+        else EXPECT_TRUE(std::isnan(some.icl[i]) && std::isnan(some.early[i])) << "head " << i;
+      }
+      EXPECT_EQ(some.mlp_zero_icl, all.mlp_zero_icl);
+    }
+  }
+}
+
 TEST(Ablation, PatternPreservingAndFullDifferWhereLaterPatternsRead) {
   // A layer-0 head feeds the layer-1 queries and keys: freezing patterns changes the answer.
   set_num_threads(1);

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 
 #include "../model/model_fixtures.h"
+#include "analysis/work_budget.h"
 #include "core/error.h"
 #include "core/gemm.h"
 #include "model/forward.h"
@@ -46,12 +48,17 @@ TEST(Probes, BuiltinsExistAndUnknownNamesAreListed) {
   for (int64_t i = 0; i < n; ++i) EXPECT_EQ(e.tokens[size_t(1 + i)], e.tokens[size_t(e.answer_positions[size_t(i)])]);
 }
 
-TEST(Probes, LossesAndHeadAblationsMatchDirectPasses) {
-  set_num_threads(1);
-  const auto tok = data::make_byte_tokenizer();
+// A custom probe on a random 2-layer byte-level model, in double.
+class CustomProbe : public ::testing::Test {
+ protected:
+  void SetUp() override { set_num_threads(1); }
+  const std::unique_ptr<data::Tokenizer> tok = data::make_byte_tokenizer();
   const Config c = byte_model(64);
   const Params<double> p = test::random_params<double>(c, 8, 0.3);
   const Probe probe = custom_probe("one two ", "one two");
+};
+
+TEST_F(CustomProbe, LossesAndHeadAblationsMatchDirectPasses) {
   const ProbeResult r = run_probe(p, *tok, probe);
   const EncodedProbe e = encode_probe(probe.prompt, *tok, c.n_ctx, c.d_vocab, "custom");
   Activations<double> a(c, 1, int64_t(e.tokens.size()) - 1);
@@ -78,6 +85,24 @@ TEST(Probes, LossesAndHeadAblationsMatchDirectPasses) {
   EXPECT_TRUE(std::isfinite(r.control_loss));
   EXPECT_TRUE(std::isnan(r.accuracy));
   EXPECT_EQ(r.to_json()["heads_by_importance"].size(), 4u);
+}
+
+TEST_F(CustomProbe, ABudgetAblatesTheHeadsThatWriteMostAndSaysSo) {
+  const ProbeResult all = run_probe(p, *tok, probe);
+  EXPECT_EQ(all.limited, "");
+  // The clean and control passes and one head's.
+  const int64_t positions = all.n_tokens - 1;
+  const ProbeResult one = run_probe(p, *tok, probe, 3 * double(positions) * forward_flops_per_token(c, positions));
+  int ablated = 0;
+  for (size_t i = 0; i < all.head_delta_loss.size(); ++i) {
+    if (std::isnan(one.head_delta_loss[i])) continue;
+    ++ablated;
+    EXPECT_NEAR(one.head_delta_loss[i], all.head_delta_loss[i], 1e-12);
+  }
+  EXPECT_EQ(ablated, 1);
+  EXPECT_EQ(one.limited, "work budget: ablated 1 of 4 heads (those writing most at the answer rows; the others null)");
+  EXPECT_EQ(one.to_json()["heads_by_importance"].size(), 1u);
+  EXPECT_TRUE(one.to_json()["head_delta_loss"][0][0].is_null() || one.to_json()["head_delta_loss"][0][1].is_null());
 }
 
 TEST(Probes, XorAccuracyIsAFractionOfTwelveLines) {
