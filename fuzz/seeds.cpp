@@ -19,6 +19,7 @@
 #include "io/safetensors.h"
 #include "run/run_config.h"
 #include "run/snapshot.h"
+#include "sweep/sweep_json.h"
 #include "parts.h"
 #include "token_folder.h"
 
@@ -160,6 +161,17 @@ void hf_model_seeds(const fs::path& dir) {
                         std::string(cs::fuzz::kPartSeparator) + index);
 }
 
+// The shipped sweep's sweep.json (every record a finished sweep has), and a plan before any run.
+void sweep_seeds(const fs::path& dir) {
+  const std::string shipped = cs::io::read_file(std::string(CS_SOURCE_DIR) + "/models/sweep/sweep.json");
+  put(dir, "reported", shipped);
+  cs::sweep::Sweep planned = cs::sweep::parse_sweep(shipped, "models/sweep/sweep.json");
+  planned.sessions.clear();
+  planned.results = nullptr;
+  planned.runs.resize(1);
+  put(dir, "planned", cs::sweep::to_json(planned).dump(2));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +188,7 @@ int main(int argc, char** argv) {
   tokenizer_seeds(out / "tokenizer");
   bpe_seeds(out / "hf_tokenizer", out / "gpt2_tokenizer", out / "scratch-bpe");
   hf_model_seeds(out / "hf_model");
+  sweep_seeds(out / "sweep_plan");
   fs::remove_all(out / "scratch-tokens");
   fs::remove_all(out / "scratch-bpe");
   return 0;

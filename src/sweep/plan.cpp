@@ -307,10 +307,4 @@ Sweep make_plan(const PlanRequest& q, const std::vector<TrainFlag>& known) {
   return s;
 }
 
-std::string flag_value(const std::vector<std::string>& train, const std::string& flag) {
-  for (size_t i = 0; i + 1 < train.size(); ++i)
-    if (train[i] == flag) return train[i + 1];
-  return "";
-}
-
 }  // namespace cs::sweep

@@ -78,6 +78,10 @@ struct Sweep {
 Sweep make_plan(const PlanRequest& request, const std::vector<TrainFlag>& known);
 
 // The value of `flag` in a run's train flags; empty when absent or a switch.
-std::string flag_value(const std::vector<std::string>& train, const std::string& flag);
+inline std::string flag_value(const std::vector<std::string>& train, const std::string& flag) {
+  for (size_t i = 0; i + 1 < train.size(); ++i)
+    if (train[i] == flag) return train[i + 1];
+  return "";
+}
 
 }  // namespace cs::sweep

@@ -8,6 +8,7 @@
 
 #include "core/files.h"
 #include "sweep/plan.h"
+#include "sweep/sweep_json.h"
 
 namespace cs::sweep {
 
@@ -22,7 +23,6 @@ Sweep create_sweep(const PlanRequest& request, const std::vector<TrainFlag>& kno
 Sweep load_sweep(const std::string& dir);
 void save_sweep(const Sweep& sweep);
 
-nlohmann::ordered_json to_json(const Sweep& sweep);
 
 // A file of the sweep folder; `name` replaces RUN or VOCAB in the table's path (core/files.h).
 std::string sweep_path(const Sweep& sweep, File file, const std::string& name = "");

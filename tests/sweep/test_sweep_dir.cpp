@@ -87,6 +87,9 @@ TEST(SweepDir, RefusesAMissingCutOrWrongPlanWithOneLine) {
   EXPECT_EQ(load_error(tmp.str()), tmp / "sweep.json" + ": runs[0]: '../elsewhere' is not a folder name");
   test::write_bytes(tmp / "sweep.json", "{\"runs\": []}");
   EXPECT_EQ(load_error(tmp.str()), tmp / "sweep.json" + " is not a sweep plan (no \"format\": \"circuitscope-sweep\")");
+  // A number beyond double's range (found by fuzz_sweep_plan) is bad JSON too, not a crash.
+  test::write_bytes(tmp / "sweep.json", "{\"version\": 1095E8035208}");
+  EXPECT_NE(load_error(tmp.str()).find(tmp / "sweep.json" + " is not valid JSON (" ), std::string::npos);
 }
 
 }  // namespace
