@@ -172,6 +172,13 @@ void sweep_seeds(const fs::path& dir) {
   put(dir, "planned", cs::sweep::to_json(planned).dump(2));
 }
 
+// The golden run's icl.json and a run's ICL settings with every field.
+void icl_seeds(const fs::path& dir) {
+  put(dir, "icl", cs::io::read_file(std::string(CS_SOURCE_DIR) + "/tests/data/golden/analysis/icl.json"));
+  put(dir, "settings", R"({"early_window": [0, 10], "late_window": [40, 60], "early_index": 5, "late_index": 50,
+                           "sigma_snapshots": 2.0, "min_drop_nats": 0.1, "search_from_step": 100})");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +196,7 @@ int main(int argc, char** argv) {
   bpe_seeds(out / "hf_tokenizer", out / "gpt2_tokenizer", out / "scratch-bpe");
   hf_model_seeds(out / "hf_model");
   sweep_seeds(out / "sweep_plan");
+  icl_seeds(out / "icl_json");
   fs::remove_all(out / "scratch-tokens");
   fs::remove_all(out / "scratch-bpe");
   return 0;

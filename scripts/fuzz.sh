@@ -14,11 +14,11 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy run_config tokens gettext tokenizer hf_tokenizer gpt2_tokenizer hf_model sweep_plan)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npy run_config tokens gettext tokenizer hf_tokenizer gpt2_tokenizer hf_model sweep_plan icl_json)
 # Inputs longer than a valid seed by a few times reach nothing new and fuzz slower.
 declare -A max_len=([safetensors]=4096 [npy]=1024 [run_config]=4096 [tokens]=8192 [gettext]=2048
                     [tokenizer]=4096 [hf_tokenizer]=16384 [gpt2_tokenizer]=16384 [hf_model]=4096
-                    [sweep_plan]=32768)
+                    [sweep_plan]=32768 [icl_json]=16384)
 
 # libFuzzer comes with clang and its runtime; the readers use OpenMP, which clang takes from libomp.
 scripts/install-deps.sh clang libclang-rt-14-dev libomp-dev

@@ -4,6 +4,7 @@
 
 #include "analysis/icl.h"
 #include "core/error.h"
+#include "core/json_integer.h"
 
 namespace cs::analysis {
 
@@ -93,17 +94,34 @@ std::vector<double> doubles(const nlohmann::json& j) {
   return v;
 }
 
-Window window(const nlohmann::json& j) { return {j.at(0).get<int64_t>(), j.at(1).get<int64_t>()}; }
+// Integers through json_integer: a float where an integer belongs (1e300) is an error, not a cast.
+template <class T>
+void read_integer(const nlohmann::json& j, const char* key, T& out) {
+  out = json_integer<T>(j.at(key), key);
+}
+
+std::vector<int64_t> integers(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  CS_CHECK(v.is_array(), key << " is not a list");
+  std::vector<int64_t> out;
+  for (const nlohmann::json& x : v) out.push_back(json_integer<int64_t>(x, key));
+  return out;
+}
+
+Window window(const nlohmann::json& j) {
+  CS_CHECK(j.is_array() && j.size() == 2, "a window is two positions, got " << j.dump());
+  return {json_integer<int64_t>(j[0], "a window's first position"), json_integer<int64_t>(j[1], "a window's last position")};
+}
 
 PhaseChange phase_change_from_json(const nlohmann::json& pc) {
   PhaseChange c;
-  c.start_snapshot = pc.at("start_snapshot");
-  c.end_snapshot = pc.at("end_snapshot");
-  c.start_step = pc.at("start_step");
-  c.end_step = pc.at("end_step");
-  c.start_tokens = pc.at("start_tokens");
-  c.end_tokens = pc.at("end_tokens");
-  c.steepest_tokens = pc.at("steepest_tokens");
+  read_integer(pc, "start_snapshot", c.start_snapshot);
+  read_integer(pc, "end_snapshot", c.end_snapshot);
+  read_integer(pc, "start_step", c.start_step);
+  read_integer(pc, "end_step", c.end_step);
+  read_integer(pc, "start_tokens", c.start_tokens);
+  read_integer(pc, "end_tokens", c.end_tokens);
+  read_integer(pc, "steepest_tokens", c.steepest_tokens);
   c.steepest_derivative = pc.at("steepest_derivative");
   c.delta_nats = pc.at("delta_nats");
   return c;
@@ -113,8 +131,8 @@ PhaseChange phase_change_from_json(const nlohmann::json& pc) {
 
 IclResult IclResult::from_json(const nlohmann::json& j) {
   IclResult r;
-  r.steps = j.at("steps").get<std::vector<int64_t>>();
-  r.tokens = j.at("tokens").get<std::vector<int64_t>>();
+  r.steps = integers(j, "steps");
+  r.tokens = integers(j, "tokens");
   r.icl_score = doubles(j.at("icl_score"));
   r.icl_stderr = doubles(j.at("icl_stderr"));
   r.early_loss = doubles(j.at("early_loss"));
@@ -123,16 +141,17 @@ IclResult IclResult::from_json(const nlohmann::json& j) {
   r.d_icl_d_logtokens = doubles(j.at("d_icl_d_logtokens"));
   r.d2_icl_d_logtokens2 = doubles(j.at("d2_icl_d_logtokens2"));
   const auto& p = j.at("parameters");
-  r.positions.early_index = p.at("early_index");
-  r.positions.late_index = p.at("late_index");
+  read_integer(p, "early_index", r.positions.early_index);
+  read_integer(p, "late_index", r.positions.late_index);
   r.positions.early_window = window(p.at("early_window"));
   r.positions.late_window = window(p.at("late_window"));
   r.positions.defaults_scaled = p.value("defaults_scaled_to_n_ctx", false);
-  r.n_ctx = p.at("n_ctx");
-  r.n_eval = p.at("n_eval");
+  read_integer(p, "n_ctx", r.n_ctx);
+  read_integer(p, "n_eval", r.n_eval);
   r.sigma_snapshots = p.at("sigma_snapshots");
   r.min_drop_nats = p.at("min_drop_nats");
-  r.search_from_step = p.value("search_from_step", int64_t(0));
+  r.search_from_step = 0;
+  if (p.contains("search_from_step")) read_integer(p, "search_from_step", r.search_from_step);
   const size_t n = r.steps.size();
   for (const auto* v : {&r.icl_score, &r.icl_stderr, &r.icl_score_smoothed, &r.d_icl_d_logtokens,
                         &r.d2_icl_d_logtokens2})
@@ -159,11 +178,12 @@ IclOptions icl_settings_from_json(const nlohmann::json& j) {
   IclOptions o;
   if (j.contains("early_window")) o.early_window = window(j["early_window"]);
   if (j.contains("late_window")) o.late_window = window(j["late_window"]);
-  if (j.contains("early_index")) o.early_index = j["early_index"].get<int64_t>();
-  if (j.contains("late_index")) o.late_index = j["late_index"].get<int64_t>();
+  if (j.contains("early_index")) o.early_index = json_integer<int64_t>(j["early_index"], "early_index");
+  if (j.contains("late_index")) o.late_index = json_integer<int64_t>(j["late_index"], "late_index");
   o.sigma_snapshots = j.value("sigma_snapshots", o.sigma_snapshots);
   o.min_drop_nats = j.value("min_drop_nats", o.min_drop_nats);
-  o.search_from_step = j.value("search_from_step", int64_t(-1));
+  o.search_from_step = -1;
+  if (j.contains("search_from_step")) o.search_from_step = json_integer<int64_t>(j["search_from_step"], "search_from_step");
   return o;
 }
 

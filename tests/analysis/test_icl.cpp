@@ -5,6 +5,7 @@
 
 #include "analysis/icl.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace cs::analysis {
 namespace {
@@ -257,6 +258,25 @@ TEST(Icl, MeanOverSequences) {
   const std::vector<float> loss = {1, 2, 3, 4, 5, 6, 7, 9};
   const std::vector<float> m = mean_over_sequences(loss, 2, 2, 2);
   EXPECT_EQ(m, (std::vector<float>{2, 3, 6, 7.5}));
+}
+
+}  // namespace
+}  // namespace cs::analysis
+
+namespace cs::analysis {
+namespace {
+
+// fuzz_icl_json's finding: a float where icl.json holds an integer is a one-line error, not a cast.
+TEST(FuzzRegressions, IclJsonFloatsInIntegerFields) {
+  const std::string path = std::string(CS_TEST_DATA) + "/fuzz-regressions/icl_json/float-in-an-integer-field.json";
+  const nlohmann::json j = nlohmann::json::parse(io::read_file(path));
+  try {
+    IclResult::from_json(j);
+    FAIL() << "read a token count of 7.8e36";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tokens must be an integer"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(icl_settings_from_json(nlohmann::json::parse(R"({"early_index": 1e300})")), Error);
 }
 
 }  // namespace
