@@ -1,4 +1,5 @@
 #include "bindings.h"
+#include "model/hooks.h"
 
 namespace csmod {
 
@@ -13,9 +14,7 @@ py::array view(const float* data, std::vector<py::ssize_t> shape, std::vector<py
 }
 
 std::vector<py::ssize_t> strides_of(const std::vector<py::ssize_t>& shape) {
-  std::vector<py::ssize_t> s(shape.size(), 1);
-  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
-  return s;
+  return to_ssize(cs::dense_strides(std::vector<int64_t>(shape.begin(), shape.end())));
 }
 
 std::vector<py::ssize_t> to_ssize(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
